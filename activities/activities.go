@@ -1,0 +1,391 @@
+// Package activities adapts the workflows to the world: the snapshot reader,
+// the risk engine, the drafters and the store. Each activity is a method on
+// Activities, which holds those dependencies; every write is idempotent so a
+// retried activity never writes twice.
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/summary"
+	"github.com/churnwatch/churnwatch/workflows"
+)
+
+// Activities holds what the activities need. A worker registers one value.
+type Activities struct {
+	Store store.Store
+	Model risk.Model
+	// LLM drafts through an OpenAI-compatible endpoint, with guardrails; nil
+	// when no endpoint is configured (the LLM queue then has no worker).
+	LLM *draft.Guarded
+	// Offline is the deterministic drafter: the default and the fallback.
+	Offline      *draft.Offline
+	CSMLanguage  string
+	CalendarLink string
+	// DataDir receives the outbox of notices, rejected-row reports and
+	// saved summaries.
+	DataDir string
+	Logger  *slog.Logger
+
+	outboxMu sync.Mutex
+}
+
+// maxRejectedInResult bounds the rejected rows carried in workflow history;
+// all of them are written to a CSV report beside the data.
+const maxRejectedInResult = 200
+
+// Ingest reads the scan's snapshot files, stores them as one immutable batch
+// and lists the accounts to score. The batch ID is a hash of the files'
+// contents, so ingesting the same input twice stores it once.
+func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
+	files, err := scanFiles(in)
+	if err != nil {
+		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	id, err := batchID(files)
+	if err != nil {
+		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	batch, err := snapshot.ReadFiles(files)
+	if err != nil {
+		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	activity.RecordHeartbeat(ctx, "read")
+	asOf, err := resolveAsOf(in.AsOf, batch.Rows)
+	if err != nil {
+		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	if err := a.Store.SaveBatch(ctx, store.Batch{ID: id, SourceFiles: files, IngestedAt: time.Now().UTC()}, batch.Rows); err != nil {
+		return review.IngestResult{}, fmt.Errorf("save batch %s: %w", id, err)
+	}
+	seen := map[string]bool{}
+	var accounts []string
+	for _, r := range batch.Rows {
+		if !seen[r.AccountID] && !r.Week.After(asOf) {
+			seen[r.AccountID] = true
+			accounts = append(accounts, r.AccountID)
+		}
+	}
+	sort.Strings(accounts)
+	res := review.IngestResult{
+		BatchID:  id,
+		Files:    files,
+		AsOf:     asOf.Format(time.DateOnly),
+		Rows:     len(batch.Rows),
+		Accounts: accounts,
+		Rejected: batch.Rejected,
+		Warnings: batch.Warnings,
+	}
+	if len(batch.Rejected) > maxRejectedInResult {
+		path, err := a.writeRejections(id, batch.Rejected)
+		if err != nil {
+			return review.IngestResult{}, err
+		}
+		res.Rejected = batch.Rejected[:maxRejectedInResult]
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d rows rejected; the first %d are listed, all of them are in %s", len(batch.Rejected), maxRejectedInResult, path))
+	}
+	a.logger().Info("ingested", "batch_id", id, "files", files, "rows", len(batch.Rows), "rejected", len(batch.Rejected), "accounts", len(accounts), "as_of", res.AsOf)
+	return res, nil
+}
+
+// scanFiles resolves the input files: the named ones, or every snapshot
+// file in the inbox.
+func scanFiles(in review.ScanInput) ([]string, error) {
+	files := in.Files
+	if len(files) == 0 && in.Inbox != "" {
+		entries, err := os.ReadDir(in.Inbox)
+		if err != nil {
+			return nil, fmt.Errorf("read inbox: %w", err)
+		}
+		for _, e := range entries {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".csv", ".json", ".ndjson", ".jsonl":
+				files = append(files, filepath.Join(in.Inbox, e.Name()))
+			}
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("inbox %s holds no snapshot files (.csv, .json, .ndjson)", in.Inbox)
+		}
+	}
+	if len(files) == 0 {
+		return nil, errors.New("no input files")
+	}
+	return files, nil
+}
+
+func batchID(files []string) (string, error) {
+	h := sha256.New()
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", fmt.Errorf("open %s: %w", name, err)
+		}
+		fmt.Fprintf(h, "%s\x00", filepath.Base(name))
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	return "batch-" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func resolveAsOf(asOf string, rows []snapshot.Snapshot) (time.Time, error) {
+	if asOf != "" {
+		t, err := time.Parse(time.DateOnly, asOf)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("as-of %q is not a YYYY-MM-DD date", asOf)
+		}
+		return snapshot.Monday(t), nil
+	}
+	var latest time.Time
+	for _, r := range rows {
+		if r.Week.After(latest) {
+			latest = r.Week
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, errors.New("no valid snapshot rows to score")
+	}
+	return latest, nil
+}
+
+func (a *Activities) writeRejections(batchID string, rejected []snapshot.Rejection) (string, error) {
+	dir := filepath.Join(a.DataDir, "rejected")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("write rejected rows: %w", err)
+	}
+	path := filepath.Join(dir, batchID+".csv")
+	var b strings.Builder
+	b.WriteString("file,row,field,reason\n")
+	for _, r := range rejected {
+		fmt.Fprintf(&b, "%s,%d,%s,%s\n", csvField(r.File), r.Row, csvField(r.Field), csvField(r.Reason))
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return "", fmt.Errorf("write rejected rows: %w", err)
+	}
+	return path, nil
+}
+
+func csvField(s string) string {
+	if strings.ContainsAny(s, ",\"\n") {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+// ScoreChunk scores a chunk of a batch's accounts on their stored history,
+// stores the scores, and returns the accounts that call for a review.
+func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+	asOf, err := time.Parse(time.DateOnly, in.AsOf)
+	if err != nil {
+		return review.ScoreResult{}, temporal.NewNonRetryableApplicationError("bad as-of", workflows.ErrInvalidInput, err)
+	}
+	rows, err := a.Store.History(ctx, in.Accounts, in.AsOf)
+	if err != nil {
+		return review.ScoreResult{}, fmt.Errorf("load history: %w", err)
+	}
+	var scored []risk.Assessment
+	for _, history := range risk.GroupByAccount(rows) {
+		scored = append(scored, a.Model.Score(history, asOf))
+	}
+	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
+		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
+	}
+	previous, err := a.Store.LatestScores(ctx, in.AsOf)
+	if err != nil {
+		return review.ScoreResult{}, fmt.Errorf("load previous scores: %w", err)
+	}
+	res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
+	for _, s := range scored {
+		res.Tiers[s.Tier]++
+		prev, hasPrev := previous[s.AccountID]
+		reason := reviewReason(s, prev, hasPrev, in.JumpPoints)
+		if reason == "" {
+			continue
+		}
+		open, err := a.openReview(ctx, s.AccountID)
+		if err != nil {
+			return review.ScoreResult{}, err
+		}
+		if open != "" {
+			res.OpenReviews = append(res.OpenReviews, s.AccountID)
+			continue
+		}
+		c := review.Candidate{AccountID: s.AccountID, AccountName: s.AccountName, Owner: s.Owner, Tier: s.Tier, Score: s.Score, Reason: reason}
+		if hasPrev {
+			c.PreviousTier, c.PreviousScore = prev.Tier, prev.Score
+		}
+		res.Candidates = append(res.Candidates, c)
+	}
+	return res, nil
+}
+
+// reviewReason says why an account needs a review now, or "" when it does
+// not: it crossed into elevated or critical since the last scan, or its
+// score jumped by at least jump points.
+func reviewReason(s, prev risk.Assessment, hasPrev bool, jump int) string {
+	switch {
+	case s.Tier.AtRisk() && !hasPrev:
+		return fmt.Sprintf("%s at first scan (score %d, as of %s)", s.Tier, s.Score, s.AsOf)
+	case s.Tier.AtRisk() && tierWorse(s.Tier, prev.Tier):
+		return fmt.Sprintf("crossed into %s (score %d, as of %s; was %s %d as of %s)", s.Tier, s.Score, s.AsOf, prev.Tier, prev.Score, prev.AsOf)
+	case jump > 0 && hasPrev && s.Score-prev.Score >= jump && (s.Tier.AtRisk() || s.Tier == risk.Watch):
+		return fmt.Sprintf("score jumped %d points to %d (%s, as of %s; was %d as of %s)", s.Score-prev.Score, s.Score, s.Tier, s.AsOf, prev.Score, prev.AsOf)
+	}
+	return ""
+}
+
+var severity = map[risk.Tier]int{risk.Healthy: 0, risk.InsufficientEvidence: 0, risk.Watch: 1, risk.Elevated: 2, risk.Critical: 3}
+
+func tierWorse(now, before risk.Tier) bool { return severity[now] > severity[before] }
+
+// openReview returns the ID of the account's review that is still open, if
+// any: one account has at most one open review, whatever the cycle.
+func (a *Activities) openReview(ctx context.Context, accountID string) (string, error) {
+	packets, err := a.Store.Packets(ctx, store.PacketFilter{AccountID: accountID})
+	if err != nil {
+		return "", fmt.Errorf("look up open reviews of %s: %w", accountID, err)
+	}
+	for _, p := range packets {
+		if p.State != review.Rejected && p.State != review.Closed {
+			return p.ReviewID, nil
+		}
+	}
+	return "", nil
+}
+
+// GatherEvidence loads an account's weekly history up to the review's week.
+func (a *Activities) GatherEvidence(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
+	rows, err := a.Store.History(ctx, []string{in.AccountID}, in.AsOf)
+	if err != nil {
+		return review.Evidence{}, fmt.Errorf("load history of %s: %w", in.AccountID, err)
+	}
+	if len(rows) == 0 {
+		err := fmt.Errorf("no snapshots of account %s up to %s", in.AccountID, in.AsOf)
+		return review.Evidence{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	return review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf, History: rows}, nil
+}
+
+// ScoreAccount scores one account's history; it is pure.
+func (a *Activities) ScoreAccount(ctx context.Context, ev review.Evidence) (risk.Assessment, error) {
+	asOf, err := time.Parse(time.DateOnly, ev.AsOf)
+	if err != nil {
+		return risk.Assessment{}, temporal.NewNonRetryableApplicationError("bad as-of", workflows.ErrInvalidInput, err)
+	}
+	return a.Model.Score(ev.History, asOf), nil
+}
+
+// SavePacket stores the decision packet; a stale retry never overwrites a
+// newer packet.
+func (a *Activities) SavePacket(ctx context.Context, p review.Packet) error {
+	if err := a.Store.SavePacket(ctx, p); err != nil {
+		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
+	}
+	return nil
+}
+
+// RecordEvent appends a measurement event once, whatever the retries.
+func (a *Activities) RecordEvent(ctx context.Context, e review.Event) error {
+	if _, err := a.Store.AppendEvent(ctx, e); err != nil {
+		return fmt.Errorf("record event %s: %w", e.Key, err)
+	}
+	return nil
+}
+
+// Notify tells a person inside the team: it logs the notice and appends it
+// to the outbox file (notices.ndjson in the data dir), which a team wires to
+// its chat or mail. Notices never go to customers.
+func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
+	a.logger().Info("notice", "to", n.To, "kind", n.Kind, "review_id", n.ReviewID, "message", n.Message)
+	line, err := json.Marshal(struct {
+		review.Notice
+		At time.Time `json:"at"`
+	}{n, time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	a.outboxMu.Lock()
+	defer a.outboxMu.Unlock()
+	f, err := os.OpenFile(filepath.Join(a.DataDir, "notices.ndjson"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("open outbox: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
+}
+
+// BuildReport builds the leadership summary and the packet audit of a week.
+func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
+	s, err := summary.Build(ctx, a.Store, in.Week)
+	if err != nil {
+		return review.Report{}, fmt.Errorf("build summary: %w", err)
+	}
+	audit, err := summary.Audit(ctx, a.Store, s.Week)
+	if err != nil {
+		return review.Report{}, fmt.Errorf("audit packets: %w", err)
+	}
+	js, err := json.Marshal(s)
+	if err != nil {
+		return review.Report{}, err
+	}
+	auditJS, err := json.Marshal(audit)
+	if err != nil {
+		return review.Report{}, err
+	}
+	scores, err := a.Store.ScoresAsOf(ctx, s.Week)
+	if err != nil {
+		return review.Report{}, fmt.Errorf("load scores of %s: %w", s.Week, err)
+	}
+	packets, err := a.Store.Packets(ctx, store.PacketFilter{Through: s.Week})
+	if err != nil {
+		return review.Report{}, fmt.Errorf("load packets: %w", err)
+	}
+	var register strings.Builder
+	if err := summary.RiskRegisterCSV(&register, scores, packets); err != nil {
+		return review.Report{}, fmt.Errorf("risk register: %w", err)
+	}
+	rep := review.Report{Week: s.Week, JSON: js, Markdown: s.Markdown(), CSV: s.CSV(), Audit: auditJS, Register: register.String()}
+	if in.Save {
+		dir := filepath.Join(a.DataDir, "reports")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return rep, fmt.Errorf("save report: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "summary-"+s.Week+".md"), []byte(rep.Markdown), 0o644); err != nil {
+			return rep, fmt.Errorf("save report: %w", err)
+		}
+	}
+	return rep, nil
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}

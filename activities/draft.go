@@ -1,0 +1,97 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/workflows"
+)
+
+func (a *Activities) draftRequest(in review.DraftRequest) draft.Request {
+	return draft.Request{
+		ReviewID:     in.ReviewID,
+		Owner:        in.Owner,
+		Assessment:   in.Assessment,
+		CSMLanguage:  a.CSMLanguage,
+		CalendarLink: a.CalendarLink,
+		Manager:      in.Manager,
+	}
+}
+
+// Draft writes the review's drafts through the LLM, with guardrails. It runs
+// on the LLM task queue, whose worker limits requests per minute. Transient
+// failures are returned for Temporal to retry (a 429 after its Retry-After);
+// a bad key or bad request is not retried, and the workflow drafts offline.
+func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+	if a.LLM == nil {
+		err := fmt.Errorf("no LLM is configured on this worker")
+		return review.Draft{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanentLLM, err)
+	}
+	// The request blocks while the model writes; heartbeat meanwhile so a
+	// dead worker is noticed long before the start-to-close timeout.
+	stop := heartbeatEvery(ctx, 10*time.Second)
+	defer stop()
+	d, err := a.LLM.Draft(ctx, a.draftRequest(in))
+	if err == nil {
+		return d, nil
+	}
+	if wait, ok := draft.RetryAfter(err); ok {
+		return review.Draft{}, temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{
+			NextRetryDelay: wait,
+			Cause:          err,
+		})
+	}
+	if draft.IsPermanent(err) {
+		return review.Draft{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanentLLM, err)
+	}
+	return review.Draft{}, fmt.Errorf("draft %s: %w", in.ReviewID, err)
+}
+
+// DraftOffline writes the deterministic offline drafts; with a fallback
+// reason, the draft says visibly why the LLM's was not used.
+func (a *Activities) DraftOffline(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+	req := a.draftRequest(in)
+	if in.FallbackReason != "" {
+		if a.LLM != nil {
+			return a.LLM.Fallback(ctx, req, errors.New(in.FallbackReason)), nil
+		}
+		// The LLM worker and this one are configured differently: say so.
+		d, err := a.Offline.Draft(ctx, req)
+		if err != nil {
+			return review.Draft{}, fmt.Errorf("offline draft %s: %w", in.ReviewID, err)
+		}
+		d.Notes = append([]string{"The LLM draft was not available (" + in.FallbackReason + "); the offline draft is used instead."}, d.Notes...)
+		return d, nil
+	}
+	d, err := a.Offline.Draft(ctx, req)
+	if err != nil {
+		return review.Draft{}, fmt.Errorf("offline draft %s: %w", in.ReviewID, err)
+	}
+	return d, nil
+}
+
+func heartbeatEvery(ctx context.Context, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}

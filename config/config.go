@@ -1,0 +1,503 @@
+// Package config loads Churnwatch's one typed configuration.
+//
+// Precedence, highest first: command-line flags, CHURNWATCH_* environment
+// variables (the key upper-cased, dots as underscores), the YAML file named by
+// --config, and defaults that run fully offline on the embedded server.
+// Unknown keys and invalid values are errors that name the key.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // schedule.time_zone must resolve on machines without zoneinfo
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+)
+
+// EnvPrefix prefixes every environment variable Churnwatch reads.
+const EnvPrefix = "CHURNWATCH"
+
+// Config is the whole configuration.
+type Config struct {
+	DataDir  string     `mapstructure:"data_dir"`
+	Temporal Temporal   `mapstructure:"temporal"`
+	HTTP     HTTP       `mapstructure:"http"`
+	Store    Store      `mapstructure:"store"`
+	LLM      LLM        `mapstructure:"llm"`
+	Review   Review     `mapstructure:"review"`
+	Schedule Schedule   `mapstructure:"schedule"`
+	Log      Log        `mapstructure:"log"`
+	Risk     risk.Model `mapstructure:"risk"`
+}
+
+// Temporal says which cluster to use. An empty Address means the worker
+// starts the embedded server on 127.0.0.1:Port.
+type Temporal struct {
+	Address   string `mapstructure:"address"`
+	Namespace string `mapstructure:"namespace"`
+	TaskQueue string `mapstructure:"task_queue"`
+	// LLMTaskQueue carries the drafting activities alone, so their rate limit
+	// does not slow the rest of the pipeline.
+	LLMTaskQueue string `mapstructure:"llm_task_queue"`
+	Port         int    `mapstructure:"port"`    // the embedded server's frontend port
+	UIPort       int    `mapstructure:"ui_port"` // reserved for a Web UI beside the embedded server; 0 = none
+	APIKey       string `mapstructure:"api_key"` // for Temporal Cloud and other API-key clusters
+	TLS          TLS    `mapstructure:"tls"`
+}
+
+// TLS configures the client's connection to a remote cluster.
+type TLS struct {
+	Enabled    bool   `mapstructure:"enabled"`
+	CertFile   string `mapstructure:"cert_file"`
+	KeyFile    string `mapstructure:"key_file"`
+	CAFile     string `mapstructure:"ca_file"`
+	ServerName string `mapstructure:"server_name"`
+}
+
+// HTTP is the worker's HTTP listener (/healthz).
+type HTTP struct {
+	Addr string `mapstructure:"addr"`
+}
+
+// Store selects the decision record's database.
+type Store struct {
+	// DSN is empty for SQLite in DataDir, or postgres://... for PostgreSQL.
+	DSN string `mapstructure:"dsn"`
+}
+
+// LLM configures drafting through an OpenAI-compatible endpoint. An empty
+// BaseURL selects the offline drafter.
+type LLM struct {
+	BaseURL           string        `mapstructure:"base_url"`
+	APIKey            string        `mapstructure:"api_key"`
+	Model             string        `mapstructure:"model"`
+	Timeout           time.Duration `mapstructure:"timeout"`
+	MaxTokens         int           `mapstructure:"max_tokens"`
+	RequestsPerMinute int           `mapstructure:"requests_per_minute"`
+	// DisabledAccounts and DisabledOwners are barred from LLM use: their
+	// reviews are drafted offline and no data about them leaves the process.
+	DisabledAccounts []string `mapstructure:"disabled_accounts"`
+	DisabledOwners   []string `mapstructure:"disabled_owners"`
+	// RedactPatterns are extra regular expressions redacted before a request
+	// leaves the process, besides emails and phone numbers.
+	RedactPatterns []string `mapstructure:"redact_patterns"`
+	CSMLanguage    string   `mapstructure:"csm_language"`
+	CalendarLink   string   `mapstructure:"calendar_link"`
+}
+
+// Review configures the approval gate and the follow-up.
+type Review struct {
+	// SLACritical and SLAElevated bound how long a decision may wait before
+	// the owner is reminded; after ReminderGrace more, the manager is told.
+	SLACritical   time.Duration `mapstructure:"sla_critical"`
+	SLAElevated   time.Duration `mapstructure:"sla_elevated"`
+	ReminderGrace time.Duration `mapstructure:"reminder_grace"`
+	// JumpPoints starts a review when a score rises by at least this much
+	// since the last scan, even without a tier change.
+	JumpPoints int `mapstructure:"jump_points"`
+	// FollowUpAfter is how long after approval the outcome is asked for.
+	FollowUpAfter time.Duration `mapstructure:"follow_up_after"`
+	// OutcomeReminder is how often a missing outcome is chased.
+	OutcomeReminder time.Duration `mapstructure:"outcome_reminder"`
+	// Managers maps an owner to the manager who receives escalations.
+	Managers       map[string]string `mapstructure:"managers"`
+	DefaultManager string            `mapstructure:"default_manager"`
+	// Leaders may decide any review, besides its owner.
+	Leaders []string `mapstructure:"leaders"`
+	// ScanChunk is how many accounts one scoring activity handles.
+	ScanChunk int `mapstructure:"scan_chunk"`
+}
+
+// Schedule configures the Temporal Schedules the worker keeps.
+type Schedule struct {
+	Enabled  bool   `mapstructure:"enabled"`
+	ScanCron string `mapstructure:"scan_cron"`
+	// Inbox is the folder the scheduled scan reads snapshot files from.
+	Inbox       string `mapstructure:"inbox"`
+	SummaryCron string `mapstructure:"summary_cron"`
+	TimeZone    string `mapstructure:"time_zone"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Default returns the configuration that runs offline on the embedded server.
+func Default() Config {
+	return Config{
+		DataDir: "./.churnwatch",
+		Temporal: Temporal{
+			Namespace:    "default",
+			TaskQueue:    "churnwatch",
+			LLMTaskQueue: "churnwatch-llm",
+			Port:         7233,
+		},
+		HTTP: HTTP{Addr: "127.0.0.1:8080"},
+		LLM: LLM{
+			Timeout:           60 * time.Second,
+			MaxTokens:         1500,
+			RequestsPerMinute: 60,
+			CSMLanguage:       "en",
+			CalendarLink:      "{{calendar_link}}",
+		},
+		Review: Review{
+			SLACritical:     48 * time.Hour,
+			SLAElevated:     7 * 24 * time.Hour,
+			ReminderGrace:   24 * time.Hour,
+			JumpPoints:      15,
+			FollowUpAfter:   14 * 24 * time.Hour,
+			OutcomeReminder: 72 * time.Hour,
+			Managers:        map[string]string{},
+			DefaultManager:  "cs-lead",
+			Leaders:         []string{"cs-lead"},
+			ScanChunk:       500,
+		},
+		Schedule: Schedule{
+			Enabled:     true,
+			ScanCron:    "0 6 * * MON",
+			SummaryCron: "0 7 * * MON",
+			TimeZone:    "UTC",
+		},
+		Log:  Log{Level: "info", Format: "text"},
+		Risk: risk.DefaultModel(),
+	}
+}
+
+// Flags maps flag names to the keys they set. A command adds the ones it
+// takes with AddFlags.
+var Flags = map[string]string{
+	"data-dir":         "data_dir",
+	"temporal-address": "temporal.address",
+	"namespace":        "temporal.namespace",
+	"temporal-port":    "temporal.port",
+	"http-addr":        "http.addr",
+	"store-dsn":        "store.dsn",
+	"llm-base-url":     "llm.base_url",
+	"llm-model":        "llm.model",
+	"log-level":        "log.level",
+}
+
+// AddFlags adds --config and the named flags (keys of Flags) to fs.
+func AddFlags(fs *pflag.FlagSet, names ...string) {
+	if fs.Lookup("config") == nil {
+		fs.String("config", "", "YAML config file")
+	}
+	def := Default()
+	for _, name := range names {
+		key, ok := Flags[name]
+		if !ok {
+			panic("config: no flag " + name)
+		}
+		switch v := lookup(def, key).(type) {
+		case int:
+			fs.Int(name, v, "sets "+key)
+		default:
+			fs.String(name, fmt.Sprint(v), "sets "+key)
+		}
+	}
+}
+
+// Load builds the configuration from defaults, the file named by --config
+// (when fs has it), the environment and the flags of fs that were set.
+func Load(fs *pflag.FlagSet) (Config, error) {
+	v := viper.New()
+	def := Default()
+	keys := leafKeys(reflect.TypeOf(def), "")
+	for _, key := range keys {
+		v.SetDefault(key, lookup(def, key))
+	}
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if err := checkEnv(keys); err != nil {
+		return Config{}, err
+	}
+	if fs != nil {
+		if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+			v.SetConfigFile(f.Value.String())
+			v.SetConfigType("yaml")
+			if err := v.ReadInConfig(); err != nil {
+				return Config{}, fmt.Errorf("read config file %s: %w", f.Value.String(), err)
+			}
+		}
+		for name, key := range Flags {
+			if f := fs.Lookup(name); f != nil && f.Changed {
+				if err := v.BindPFlag(key, f); err != nil {
+					return Config{}, fmt.Errorf("flag --%s: %w", name, err)
+				}
+			}
+		}
+	}
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// checkEnv refuses CHURNWATCH_* variables that name no key: a typo in an
+// environment variable must not be silently ignored.
+func checkEnv(keys []string) error {
+	known := map[string]bool{}
+	for _, k := range keys {
+		known[envName(k)] = true
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		// CHURNWATCH_TEST_* variables configure the test suite, not Churnwatch.
+		if !strings.HasPrefix(name, EnvPrefix+"_") || strings.HasPrefix(name, EnvPrefix+"_TEST_") || known[name] {
+			continue
+		}
+		return fmt.Errorf("environment variable %s names no configuration key", name)
+	}
+	return nil
+}
+
+func envName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// Validate checks every value; errors name the key.
+func (c Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if c.Temporal.Namespace == "" {
+		bad("temporal.namespace", "must not be empty")
+	}
+	if c.Temporal.TaskQueue == "" {
+		bad("temporal.task_queue", "must not be empty")
+	}
+	if c.Temporal.LLMTaskQueue == "" {
+		bad("temporal.llm_task_queue", "must not be empty")
+	}
+	if c.Temporal.Port <= 0 || c.Temporal.Port > 65535 {
+		bad("temporal.port", "%d is not a TCP port", c.Temporal.Port)
+	}
+	if c.Temporal.Address != "" && !strings.Contains(c.Temporal.Address, ":") {
+		bad("temporal.address", "%q is not HOST:PORT", c.Temporal.Address)
+	}
+	if (c.Temporal.TLS.CertFile == "") != (c.Temporal.TLS.KeyFile == "") {
+		bad("temporal.tls.cert_file", "cert_file and key_file go together")
+	}
+	if c.HTTP.Addr != "" && !strings.Contains(c.HTTP.Addr, ":") {
+		bad("http.addr", "%q is not HOST:PORT", c.HTTP.Addr)
+	}
+	if c.Store.DSN != "" && !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") {
+		bad("store.dsn", "must be empty (SQLite in data_dir) or a postgres:// URL")
+	}
+	if c.LLM.BaseURL != "" {
+		if u, err := url.Parse(c.LLM.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("llm.base_url", "%q is not an http(s) URL", c.LLM.BaseURL)
+		}
+		if c.LLM.Model == "" {
+			bad("llm.model", "must be set when llm.base_url is set")
+		}
+	}
+	if c.LLM.Timeout <= 0 {
+		bad("llm.timeout", "must be positive")
+	}
+	if c.LLM.RequestsPerMinute <= 0 {
+		bad("llm.requests_per_minute", "must be positive")
+	}
+	if c.LLM.MaxTokens <= 0 {
+		bad("llm.max_tokens", "must be positive")
+	}
+	for key, d := range map[string]time.Duration{
+		"review.sla_critical":     c.Review.SLACritical,
+		"review.sla_elevated":     c.Review.SLAElevated,
+		"review.reminder_grace":   c.Review.ReminderGrace,
+		"review.follow_up_after":  c.Review.FollowUpAfter,
+		"review.outcome_reminder": c.Review.OutcomeReminder,
+	} {
+		if d <= 0 {
+			bad(key, "must be a positive duration such as 48h")
+		}
+	}
+	if c.Review.JumpPoints <= 0 || c.Review.JumpPoints > 100 {
+		bad("review.jump_points", "%d is outside 1..100", c.Review.JumpPoints)
+	}
+	if c.Review.ScanChunk <= 0 {
+		bad("review.scan_chunk", "must be positive")
+	}
+	if c.Review.DefaultManager == "" {
+		bad("review.default_manager", "must not be empty: escalations need somebody to reach")
+	}
+	if _, err := time.LoadLocation(c.Schedule.TimeZone); err != nil {
+		bad("schedule.time_zone", "%v", err)
+	}
+	if c.Schedule.Enabled && strings.TrimSpace(c.Schedule.ScanCron) == "" {
+		bad("schedule.scan_cron", "must be set when schedule.enabled is true")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if err := c.Risk.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Policy is the review policy scans hand to the reviews they start.
+func (c Config) Policy() review.Policy {
+	p := review.Policy{
+		SLACritical:     c.Review.SLACritical,
+		SLAElevated:     c.Review.SLAElevated,
+		ReminderGrace:   c.Review.ReminderGrace,
+		FollowUpAfter:   c.Review.FollowUpAfter,
+		OutcomeReminder: c.Review.OutcomeReminder,
+		Managers:        c.Review.Managers,
+		DefaultManager:  c.Review.DefaultManager,
+		Leaders:         c.Review.Leaders,
+	}
+	if c.LLM.BaseURL != "" {
+		p.LLMTaskQueue = c.Temporal.LLMTaskQueue
+	}
+	return p
+}
+
+// ScanInput is the scan of files (or, with none, of the schedule's inbox)
+// under this configuration.
+func (c Config) ScanInput(files []string, asOf string) review.ScanInput {
+	in := review.ScanInput{Files: files, AsOf: asOf, Policy: c.Policy(), JumpPoints: c.Review.JumpPoints, ChunkSize: c.Review.ScanChunk}
+	if len(files) == 0 {
+		in.Inbox = c.InboxDir()
+	}
+	return in
+}
+
+// InboxDir is the folder the scheduled scan reads.
+func (c Config) InboxDir() string {
+	if c.Schedule.Inbox != "" {
+		return c.Schedule.Inbox
+	}
+	return filepath.Join(c.DataDir, "inbox")
+}
+
+// FrontendAddress is the Temporal frontend clients dial: the configured
+// cluster, or the embedded server's loopback port.
+func (c Config) FrontendAddress() string {
+	if c.Temporal.Address != "" {
+		return c.Temporal.Address
+	}
+	return fmt.Sprintf("127.0.0.1:%d", c.Temporal.Port)
+}
+
+// leafKeys lists the dotted keys of t's leaves: values that are not structs
+// (durations, maps and slices are leaves).
+func leafKeys(t reflect.Type, prefix string) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("mapstructure")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		name = strings.Split(name, ",")[0]
+		key := name
+		if prefix != "" {
+			key = prefix + "." + name
+		}
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Time{}) {
+			keys = append(keys, leafKeys(f.Type, key)...)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// lookup returns the value at a dotted key of c.
+func lookup(c Config, key string) any {
+	v := reflect.ValueOf(c)
+	for _, part := range strings.Split(key, ".") {
+		t := v.Type()
+		found := false
+		for i := range t.NumField() {
+			name := strings.Split(t.Field(i).Tag.Get("mapstructure"), ",")[0]
+			if name == part {
+				v = v.Field(i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	return v.Interface()
+}
+
+// Setting is one effective key and its value, as `starter config` prints it.
+type Setting struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// secretKeys are never printed or logged.
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true}
+
+// Settings lists every key with its effective value, secrets masked.
+func (c Config) Settings() []Setting {
+	keys := leafKeys(reflect.TypeOf(c), "")
+	sort.Strings(keys)
+	out := make([]Setting, 0, len(keys))
+	for _, key := range keys {
+		val := lookup(c, key)
+		switch {
+		case secretKeys[key]:
+			if val != "" {
+				val = "********"
+			}
+		case key == "store.dsn":
+			val = MaskDSN(c.Store.DSN)
+		}
+		if d, ok := val.(time.Duration); ok {
+			val = d.String()
+		}
+		out = append(out, Setting{Key: key, Value: val})
+	}
+	return out
+}
+
+// MaskDSN hides the password of a database URL.
+func MaskDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "********")
+	}
+	return u.String()
+}

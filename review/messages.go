@@ -1,0 +1,216 @@
+package review
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// The messages below pass between the workflows and their activities. They
+// are plain data so that workflow code depends on no I/O package.
+
+// Names of the workflows, updates, signals and queries clients use.
+const (
+	ReviewWorkflow  = "AccountReview"
+	ScanWorkflow    = "PortfolioScan"
+	SummaryWorkflow = "LeadershipSummary"
+
+	UpdateDecide   = "decide"   // a Decision; returns the Packet
+	UpdateOutcome  = "outcome"  // an Outcome; returns the Packet
+	UpdateProgress = "progress" // a Progress note (outreach sent, customer responded)
+	SignalDecide   = "decide"   // the same Decision, fire and forget
+	SignalOutcome  = "outcome"  // the same Outcome, fire and forget
+	QueryState     = "state"    // returns State
+	QueryPacket    = "packet"   // returns Packet
+)
+
+// Search attributes registered on the namespace and kept current by the
+// review workflow, so reviews can be listed without the store.
+const (
+	AttrAccountID   = "AccountID"
+	AttrOwner       = "Owner"
+	AttrRiskTier    = "RiskTier"
+	AttrRiskScore   = "RiskScore"
+	AttrReviewState = "ReviewState"
+)
+
+// Policy is the review configuration a review runs with. It travels in the
+// workflow input so a running review is not changed by a later config edit.
+type Policy struct {
+	SLACritical     time.Duration `json:"sla_critical"`
+	SLAElevated     time.Duration `json:"sla_elevated"`
+	ReminderGrace   time.Duration `json:"reminder_grace"`
+	FollowUpAfter   time.Duration `json:"follow_up_after"`
+	OutcomeReminder time.Duration `json:"outcome_reminder"`
+	// Managers maps an owner to the manager who receives escalations.
+	Managers       map[string]string `json:"managers,omitempty"`
+	DefaultManager string            `json:"default_manager"`
+	Leaders        []string          `json:"leaders"`
+	// LLMTaskQueue is where drafting runs; empty means draft offline only.
+	LLMTaskQueue string `json:"llm_task_queue"`
+}
+
+// SLA is how long a decision on a review of tier may wait before reminders.
+func (p Policy) SLA(tier risk.Tier) time.Duration {
+	if tier == risk.Critical {
+		return p.SLACritical
+	}
+	return p.SLAElevated
+}
+
+// Manager is who receives the escalations of owner's reviews.
+func (p Policy) Manager(owner string) string {
+	if m := p.Managers[owner]; m != "" {
+		return m
+	}
+	return p.DefaultManager
+}
+
+// MayDecide reports whether actor may decide a review owned by owner.
+func (p Policy) MayDecide(actor, owner string) bool {
+	if actor == owner {
+		return true
+	}
+	for _, l := range p.Leaders {
+		if actor == l {
+			return true
+		}
+	}
+	return false
+}
+
+// ReviewInput starts an AccountReview.
+type ReviewInput struct {
+	ReviewID    string    `json:"review_id"`
+	AccountID   string    `json:"account_id"`
+	AccountName string    `json:"account_name"`
+	Owner       string    `json:"owner"`
+	Cycle       string    `json:"cycle"` // the Monday of the scored week
+	Event       string    `json:"event"` // why the review started
+	Tier        risk.Tier `json:"tier"`
+	Score       int       `json:"score"`
+	Policy      Policy    `json:"policy"`
+}
+
+// Progress records what happened after approval, before the outcome.
+type Progress struct {
+	Kind  EventKind `json:"kind"` // outreach_sent or customer_responded
+	Actor string    `json:"actor"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// EvidenceRequest asks for an account's history up to a week.
+type EvidenceRequest struct {
+	AccountID string `json:"account_id"`
+	AsOf      string `json:"as_of"`
+}
+
+// Evidence is an account's weekly history, oldest first.
+type Evidence struct {
+	AccountID string              `json:"account_id"`
+	AsOf      string              `json:"as_of"`
+	History   []snapshot.Snapshot `json:"history"`
+}
+
+// DraftRequest asks for the drafts of a review.
+type DraftRequest struct {
+	ReviewID   string          `json:"review_id"`
+	Owner      string          `json:"owner"`
+	Manager    string          `json:"manager,omitempty"`
+	Assessment risk.Assessment `json:"assessment"`
+	// FallbackReason, when set, asks for the offline draft and says why.
+	FallbackReason string `json:"fallback_reason,omitempty"`
+}
+
+// Notice is a message to a person: a reminder, an escalation or a request.
+// Notices go to people inside the team, never to the customer.
+type Notice struct {
+	ReviewID string    `json:"review_id"`
+	To       string    `json:"to"`
+	Kind     EventKind `json:"kind"`
+	Message  string    `json:"message"`
+}
+
+// ScanInput starts a PortfolioScan. Files are read by the worker; an empty
+// Files with Inbox set scans every snapshot file in that folder.
+type ScanInput struct {
+	Files []string `json:"files,omitempty"`
+	Inbox string   `json:"inbox,omitempty"`
+	AsOf  string   `json:"as_of,omitempty"` // YYYY-MM-DD; empty = the latest week in the input
+	// Policy and JumpPoints come from the starter's or the schedule's config.
+	Policy     Policy `json:"policy"`
+	JumpPoints int    `json:"jump_points"`
+	ChunkSize  int    `json:"chunk_size"`
+}
+
+// IngestResult is what ingesting the scan's files produced.
+type IngestResult struct {
+	BatchID  string               `json:"batch_id"`
+	Files    []string             `json:"files"`
+	AsOf     string               `json:"as_of"`
+	Rows     int                  `json:"rows"`
+	Accounts []string             `json:"accounts"`
+	Rejected []snapshot.Rejection `json:"rejected"`
+	Warnings []string             `json:"warnings"`
+}
+
+// ScoreRequest scores a chunk of a batch's accounts.
+type ScoreRequest struct {
+	BatchID    string   `json:"batch_id"`
+	AsOf       string   `json:"as_of"`
+	Accounts   []string `json:"accounts"`
+	JumpPoints int      `json:"jump_points"`
+}
+
+// Candidate is an account whose risk calls for a review.
+type Candidate struct {
+	AccountID     string    `json:"account_id"`
+	AccountName   string    `json:"account_name"`
+	Owner         string    `json:"owner"`
+	Tier          risk.Tier `json:"tier"`
+	Score         int       `json:"score"`
+	PreviousTier  risk.Tier `json:"previous_tier,omitempty"`
+	PreviousScore int       `json:"previous_score,omitempty"`
+	Reason        string    `json:"reason"`
+}
+
+// ScoreResult is one scored chunk.
+type ScoreResult struct {
+	Tiers      map[risk.Tier]int `json:"tiers"`
+	Candidates []Candidate       `json:"candidates"`
+	// OpenReviews are at-risk accounts that already have a review open.
+	OpenReviews []string `json:"open_reviews"`
+}
+
+// ScanResult is what a PortfolioScan did.
+type ScanResult struct {
+	BatchID     string               `json:"batch_id"`
+	AsOf        string               `json:"as_of"`
+	Rows        int                  `json:"rows"`
+	Accounts    int                  `json:"accounts"`
+	Tiers       map[risk.Tier]int    `json:"tiers"`
+	Started     []Candidate          `json:"started"`
+	AlreadyOpen []string             `json:"already_open"`
+	Rejected    []snapshot.Rejection `json:"rejected"`
+	Warnings    []string             `json:"warnings"`
+}
+
+// Report is the leadership summary of one week in every format, and the
+// packet audit, as the summary activity rendered them.
+type Report struct {
+	Week     string          `json:"week"`
+	JSON     json.RawMessage `json:"json"`
+	Markdown string          `json:"markdown"`
+	CSV      string          `json:"csv"`
+	Audit    json.RawMessage `json:"audit"`
+	Register string          `json:"register"` // the risk register as CSV
+}
+
+// SummaryInput asks for the leadership summary of a week ("" = latest).
+type SummaryInput struct {
+	Week string `json:"week,omitempty"`
+	// Save writes the report under the data dir too (the weekly schedule does).
+	Save bool `json:"save,omitempty"`
+}

@@ -1,0 +1,241 @@
+// Package review holds the plain types of an account review: the decision
+// packet, the CSM's decision, the assigned action, the outcome and the
+// measurement events. Workflows, activities, the store and the summaries all
+// speak these types; the package imports no Temporal and no I/O.
+package review
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/churnwatch/churnwatch/risk"
+)
+
+// State is where a review stands. The values are part of the CLI contract.
+type State string
+
+const (
+	AwaitingApproval State = "awaiting_approval" // from the start: the drafts are written while the CSM is told
+	Approved         State = "approved"
+	Rejected         State = "rejected"
+	ActionAssigned   State = "action_assigned"
+	AwaitingOutcome  State = "awaiting_outcome"
+	Closed           State = "closed"
+)
+
+// ID is the stable workflow ID of an account's review for one cycle (the
+// Monday of the scored week), so a rescan never starts a duplicate.
+func ID(accountID, cycle string) string { return "review/" + accountID + "/" + cycle }
+
+// PlanStep is one action of the two-week save plan.
+type PlanStep struct {
+	Day           int      `json:"day"` // days after approval, 0..14
+	Action        string   `json:"action"`
+	Owner         string   `json:"owner"`
+	TalkingPoints []string `json:"talking_points,omitempty"`
+	EvidenceIDs   []string `json:"evidence_ids,omitempty"`
+}
+
+// Email is a drafted outreach message. It never leaves Churnwatch without a
+// CSM's approval.
+type Email struct {
+	Language string `json:"language"`
+	Subject  string `json:"subject"`
+	Body     string `json:"body"`
+}
+
+// Draft is what the drafter wrote for the CSM: a brief, a two-week save plan,
+// an outreach email and a call agenda. SuspectedCause is the drafter's
+// hypothesis; only the CSM confirms a cause (Decision.ConfirmedCause).
+type Draft struct {
+	Brief          string     `json:"brief"`
+	BriefCitations []string   `json:"brief_citations"` // evidence (signal) ids the brief cites
+	SuspectedCause string     `json:"suspected_cause"`
+	SavePlan       []PlanStep `json:"save_plan"`
+	Outreach       Email      `json:"outreach"`
+	CallAgenda     []string   `json:"call_agenda"`
+
+	Drafter       string   `json:"drafter"` // "offline" or "llm:<model>"
+	PromptVersion string   `json:"prompt_version"`
+	Notes         []string `json:"notes,omitempty"` // e.g. why an LLM draft was replaced by the offline one
+	TokensUsed    int      `json:"tokens_used"`
+}
+
+// DecisionKind is the CSM's verdict at the approval gate.
+type DecisionKind string
+
+const (
+	Approve        DecisionKind = "approve"
+	EditAndApprove DecisionKind = "edit"
+	Reject         DecisionKind = "reject"
+)
+
+// Decision is what the CSM (or a leader) decided at the approval gate.
+type Decision struct {
+	Kind           DecisionKind `json:"kind"`
+	Actor          string       `json:"actor"`
+	Note           string       `json:"note,omitempty"`
+	Reason         string       `json:"reason,omitempty"`          // required for a rejection
+	EditedOutreach *Email       `json:"edited_outreach,omitempty"` // required for an edit
+	ConfirmedCause string       `json:"confirmed_cause,omitempty"` // the CSM's confirmed cause, if any
+	At             time.Time    `json:"at"`
+}
+
+// Validate checks a decision on its own; the workflow adds the checks that
+// need its state (already decided, caller allowed).
+func (d Decision) Validate() error {
+	switch d.Kind {
+	case Approve:
+	case EditAndApprove:
+		if d.EditedOutreach == nil || strings.TrimSpace(d.EditedOutreach.Body) == "" {
+			return fmt.Errorf("an edit needs a non-empty edited outreach body")
+		}
+	case Reject:
+		if strings.TrimSpace(d.Reason) == "" {
+			return fmt.Errorf("a rejection needs a reason")
+		}
+	default:
+		return fmt.Errorf("unknown decision %q (want approve, edit or reject)", d.Kind)
+	}
+	if strings.TrimSpace(d.Actor) == "" {
+		return fmt.Errorf("a decision needs an actor")
+	}
+	return nil
+}
+
+// Action is the work assigned once a review is approved.
+type Action struct {
+	Owner    string     `json:"owner"`
+	Due      time.Time  `json:"due"`
+	FollowUp time.Time  `json:"follow_up"`
+	Plan     []PlanStep `json:"plan"`
+	Outreach Email      `json:"outreach"` // the approved outreach, as approved
+}
+
+// OutcomeKind is what happened to the account after the save attempt.
+type OutcomeKind string
+
+const (
+	Saved         OutcomeKind = "saved"
+	Churned       OutcomeKind = "churned"
+	StillAtRisk   OutcomeKind = "still_at_risk"
+	FalsePositive OutcomeKind = "false_positive"
+)
+
+// Outcome is recorded at the follow-up date by the owner or a leader.
+type Outcome struct {
+	Kind  OutcomeKind `json:"kind"`
+	Actor string      `json:"actor"`
+	Note  string      `json:"note,omitempty"`
+	At    time.Time   `json:"at"`
+}
+
+// Validate checks an outcome on its own.
+func (o Outcome) Validate() error {
+	switch o.Kind {
+	case Saved, Churned, StillAtRisk, FalsePositive:
+	default:
+		return fmt.Errorf("unknown outcome %q (want saved, churned, still_at_risk or false_positive)", o.Kind)
+	}
+	if strings.TrimSpace(o.Actor) == "" {
+		return fmt.Errorf("an outcome needs an actor")
+	}
+	return nil
+}
+
+// Escalation records the reminders and escalations of a late decision.
+type Escalation struct {
+	Path        []string    `json:"path"` // who is told, in order: owner, manager, leaders
+	Level       int         `json:"level"`
+	RemindedAt  []time.Time `json:"reminded_at,omitempty"`
+	EscalatedTo string      `json:"escalated_to,omitempty"`
+	EscalatedAt *time.Time  `json:"escalated_at,omitempty"`
+}
+
+// Packet is the decision packet of one review: everything a leader needs to
+// audit it. Its eight required parts are event, evidence, severity, owner,
+// mitigation, escalation, decision and follow-up date.
+type Packet struct {
+	ReviewID    string    `json:"review_id"`
+	AccountID   string    `json:"account_id"`
+	AccountName string    `json:"account_name"`
+	Owner       string    `json:"owner"`
+	Cycle       string    `json:"cycle"` // YYYY-MM-DD
+	State       State     `json:"state"`
+	Event       string    `json:"event"` // what triggered the review
+	Severity    risk.Tier `json:"severity"`
+
+	Assessment   risk.Assessment `json:"assessment"` // the score and its evidence
+	Draft        *Draft          `json:"draft,omitempty"`
+	Escalation   Escalation      `json:"escalation"`
+	Decision     *Decision       `json:"decision,omitempty"`
+	Action       *Action         `json:"action,omitempty"`
+	FollowUpDate string          `json:"follow_up_date,omitempty"` // YYYY-MM-DD
+	Outcome      *Outcome        `json:"outcome,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PacketParts are the eight parts a complete decision packet has.
+var PacketParts = []string{"event", "evidence", "severity", "owner", "mitigation", "escalation", "decision", "follow_up_date"}
+
+// Missing lists the packet's absent parts, in PacketParts order.
+func (p Packet) Missing() []string {
+	var missing []string
+	has := map[string]bool{
+		"event":          strings.TrimSpace(p.Event) != "",
+		"evidence":       len(p.Assessment.Signals) > 0,
+		"severity":       p.Severity != "",
+		"owner":          strings.TrimSpace(p.Owner) != "",
+		"mitigation":     (p.Action != nil && len(p.Action.Plan) > 0) || (p.Draft != nil && len(p.Draft.SavePlan) > 0),
+		"escalation":     len(p.Escalation.Path) > 0,
+		"decision":       p.Decision != nil,
+		"follow_up_date": p.FollowUpDate != "",
+	}
+	for _, part := range PacketParts {
+		if !has[part] {
+			missing = append(missing, part)
+		}
+	}
+	return missing
+}
+
+// EventKind names a measurement event.
+type EventKind string
+
+const (
+	EventFlagged           EventKind = "flagged" // a review was opened
+	EventDrafted           EventKind = "drafted"
+	EventReminded          EventKind = "reminded"
+	EventEscalated         EventKind = "escalated"
+	EventReviewed          EventKind = "reviewed"
+	EventRiskConfirmed     EventKind = "risk_confirmed"
+	EventRiskRejected      EventKind = "risk_rejected" // a candidate false positive
+	EventActionAssigned    EventKind = "action_assigned"
+	EventOutreachSent      EventKind = "outreach_sent"
+	EventCustomerResponded EventKind = "customer_responded"
+	EventSaved             EventKind = "saved"
+	EventChurned           EventKind = "churned"
+	EventStillAtRisk       EventKind = "still_at_risk"
+	EventFalsePositive     EventKind = "false_positive"
+)
+
+// Event is an append-only measurement event. Key makes writing it
+// idempotent: a retried activity writes the same key, and the store keeps one.
+type Event struct {
+	Key       string    `json:"key"`
+	ReviewID  string    `json:"review_id"`
+	AccountID string    `json:"account_id"`
+	Kind      EventKind `json:"kind"`
+	Actor     string    `json:"actor"`
+	At        time.Time `json:"at"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// EventKey is the idempotency key of an event of kind within a review; seq
+// tells apart repeated kinds (the second reminder, say).
+func EventKey(reviewID string, kind EventKind, seq int) string {
+	return fmt.Sprintf("%s#%s#%d", reviewID, kind, seq)
+}

@@ -1,0 +1,398 @@
+package risk
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// trendSpec names a usage series and how to talk about it.
+type trendSpec struct {
+	id       string
+	field    string
+	label    string // sentence subject
+	unit     string // after a value, e.g. "/wk"
+	fraction bool
+	get      getter
+}
+
+var trendSpecs = [...]trendSpec{
+	{SigLoginDrop, "logins", "Logins", "/wk", false, getLogins},
+	{SigActiveUsersDrop, "active_users", "Active users", "", false, getActiveUsers},
+	{SigDAUMAUDecline, "dau_mau", "DAU/MAU", "", true, getDAUMAU},
+	{SigFeatureAdoptionDecline, "feature_adoption", "Feature adoption", "", true, getAdoption},
+}
+
+func (sc *scorer) usageSignals() {
+	for i := range trendSpecs {
+		sc.trend(&trendSpecs[i])
+	}
+	sc.seatUtilisation()
+}
+
+// trend compares the recent window with the account's own baseline; see
+// "How the model reads a history" in score.go.
+func (sc *scorer) trend(t *trendSpec) {
+	w := sc.m.Windows
+	rule := signalDefByID(t.id).rule(&sc.m.Signals)
+	R, B := w.RecentWeeks, w.BaselineWeeks
+
+	var buf [maxWindow]float64
+	nb := 0
+	for k := R; k < R+B; k++ {
+		if v, ok := sc.value(k, t.get); ok {
+			buf[nb] = v
+			nb++
+		}
+	}
+	if nb < w.MinBaselineWeeks {
+		return
+	}
+	baseline := median(buf[:nb])
+	if baseline <= 0 {
+		return
+	}
+
+	// Seasonality: the same weeks last year, against their own baseline.
+	expected := 1.0
+	if sc.hasLY {
+		var lyRecent, lyBase [maxWindow]float64
+		nr, nlb := 0, 0
+		for k := 0; k < R+B; k++ {
+			if v, ok := sc.lyValue(k, t.get); ok {
+				if k < R {
+					lyRecent[nr] = v
+					nr++
+				} else {
+					lyBase[nlb] = v
+					nlb++
+				}
+			}
+		}
+		if nr >= w.PersistenceWeeks && nlb >= w.MinBaselineWeeks {
+			if b := median(lyBase[:nlb]); b > 0 {
+				if r := median(lyRecent[:nr]) / b; r < 1 {
+					expected = max(r, 0.5) // a seasonal allowance, never more than half
+				}
+			}
+		}
+	}
+	level := baseline * expected
+
+	down, nr := 0, 0
+	latest, latestOK := 0.0, false
+	var recent [maxWindow]float64
+	for k := 0; k < R; k++ {
+		v, ok := sc.value(k, t.get)
+		if !ok {
+			continue
+		}
+		if !latestOK {
+			latest, latestOK = v, true
+		}
+		recent[nr] = v
+		nr++
+		if 1-v/level >= rule.Threshold {
+			down++
+		}
+	}
+	if down < w.PersistenceWeeks {
+		return
+	}
+	drop := 1 - latest/level
+	now := latest
+	if drop < rule.Threshold {
+		now = median(recent[:nr])
+		drop = 1 - now/level
+	}
+	points := rule.points(drop, false)
+	if points == 0 {
+		return
+	}
+
+	ev := sc.series(t.get, t.field, R+B, false)
+	ev.Window = "last " + plural(R, "week", "weeks") + " vs the median of the " + plural(B, "week", "weeks") + " before"
+	text := t.label + " fell " + pct(drop) + " below the " + strconv.Itoa(B) + "-week baseline (" +
+		num(baseline, t.fraction) + t.unit + " to " + num(now, t.fraction) + t.unit + " by the week of " + snapshot.FormatDate(sc.asOf) +
+		"); " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold) + " or more."
+	if expected < 1 {
+		text += " The same weeks last year ran " + pct(1-expected) + " below their baseline, and that is allowed for."
+		ev.Window += ", allowing for the same weeks last year"
+	}
+	sc.emit(t.id, points, text, ev)
+}
+
+func (sc *scorer) seatUtilisation() {
+	w := sc.m.Windows
+	seats, sk, ok := sc.latest(w.RecentWeeks, getSeats)
+	if !ok || seats <= 0 {
+		return
+	}
+	var buf [maxWindow]float64
+	n := 0
+	for k := 0; k < w.RecentWeeks; k++ {
+		if v, ok := sc.value(k, getActiveUsers); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	active := median(buf[:n])
+	util := active / seats
+	rule := &sc.m.Signals.SeatUtilisationLow
+	points := rule.points(util, true)
+	if points == 0 {
+		return
+	}
+	ev := sc.series(getActiveUsers, "active_users", w.RecentWeeks, false)
+	ev.Fields = []string{"active_users", "licensed_seats"}
+	ev.Weeks = append(ev.Weeks, sc.weekLabel(sk))
+	ev.Values = append(ev.Values, seats)
+	ev.Window = "median active users over the last " + plural(w.RecentWeeks, "week", "weeks") + " vs the latest licensed seats"
+	sc.emit(SigSeatUtilisationLow, points, "Only "+num(active, false)+" of "+num(seats, false)+" licensed seats are in use ("+pct(util)+").", ev)
+}
+
+// series is the evidence of a field over the first n week slots, oldest
+// first; nonZero keeps only the weeks with a value above zero.
+func (sc *scorer) series(get getter, field string, n int, nonZero bool) Evidence {
+	ev := Evidence{Field: field}
+	for k := n - 1; k >= 0; k-- {
+		if v, ok := sc.value(k, get); ok && (!nonZero || v > 0) {
+			ev.Weeks = append(ev.Weeks, sc.weekLabel(k))
+			ev.Values = append(ev.Values, v)
+		}
+	}
+	return ev
+}
+
+func (sc *scorer) relationshipSignals() {
+	w := sc.m.Windows
+	s := &sc.m.Signals
+
+	// Users deactivated within the event window.
+	if total := sc.sumEvents(getDeactivated); total > 0 {
+		if p := s.UsersDeactivated.points(total, false); p > 0 {
+			sc.emit(SigUsersDeactivated, p, plural(int(total), "user account was", "user accounts were")+" deactivated in the last "+
+				plural(w.EventWeeks, "week", "weeks")+", a sign of staff changes at the customer.", sc.eventEvidence(getDeactivated, "users_deactivated"))
+		}
+	}
+
+	// The champion left.
+	for k := 0; k < w.EventWeeks; k++ {
+		if r := sc.row(k); r != nil && r.ChampionDeparted.Known && r.ChampionDeparted.V {
+			sc.emit(SigChampionDeparted, s.ChampionDeparted.Points, "The customer's champion left (reported in the week of "+sc.weekLabel(k)+").",
+				Evidence{Field: "champion_departed", Weeks: []string{sc.weekLabel(k)}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")})
+			break
+		}
+	}
+
+	// Stakeholder silence: always flagged once past the threshold.
+	sc.silence(SigExecSponsorSilence, "last_exec_contact", &s.ExecSponsorSilence,
+		func(r *snapshot.Snapshot) snapshot.Opt[time.Time] { return r.LastExecContact },
+		"No reply or meeting with the executive sponsor for ", "last contact")
+	sc.silence(SigCSMContactGap, "last_csm_meeting", &s.CSMContactGap,
+		func(r *snapshot.Snapshot) snapshot.Opt[time.Time] { return r.LastCSMMeeting },
+		"No CSM meeting with the customer for ", "last meeting")
+
+	sc.nps()
+}
+
+// silence flags a contact date older than the rule's threshold, read from
+// the latest week in the recent window that reports it.
+func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snapshot) snapshot.Opt[time.Time], lead, last string) {
+	for k := 0; k < sc.m.Windows.RecentWeeks; k++ {
+		r := sc.row(k)
+		if r == nil {
+			continue
+		}
+		d := get(r)
+		if !d.Known {
+			continue
+		}
+		days := float64(sc.asOfDay - dayNumber(d.V))
+		if rule.fires(days, false) {
+			date := snapshot.FormatDate(d.V)
+			sc.emit(id, rule.points(days, false), lead+plural(int(days), "day", "days")+" ("+last+" "+date+").",
+				Evidence{Field: field, Weeks: []string{sc.weekLabel(k)}, Values: []float64{days},
+					Window: "days from " + field + " (" + date + ") to the scored week"})
+		}
+		return
+	}
+}
+
+// sumEvents adds a weekly count over the event window.
+func (sc *scorer) sumEvents(get getter) float64 {
+	total := 0.0
+	for k := 0; k < sc.m.Windows.EventWeeks; k++ {
+		if v, ok := sc.value(k, get); ok && v > 0 {
+			total += v
+		}
+	}
+	return total
+}
+
+// eventEvidence lists the weeks of the event window with a non-zero count.
+func (sc *scorer) eventEvidence(get getter, field string) Evidence {
+	ev := sc.series(get, field, sc.m.Windows.EventWeeks, true)
+	ev.Window = "last " + plural(sc.m.Windows.EventWeeks, "week", "weeks")
+	return ev
+}
+
+func (sc *scorer) nps() {
+	w := sc.m.Windows
+	s := &sc.m.Signals
+	// Walk rows back through the NPS window: the latest answer, and the best
+	// one before it.
+	oldest := sc.asOfDay - int64(7*(w.NPSWeeks-1))
+	latest, best := -1, -1
+	for i := sc.end; i >= 0; i-- {
+		r := sc.at(i)
+		if dayNumber(r.Week) < oldest {
+			break
+		}
+		if !r.NPS.Known {
+			continue
+		}
+		if latest < 0 {
+			latest = i
+			continue
+		}
+		if best < 0 || r.NPS.V > sc.at(best).NPS.V {
+			best = i
+		}
+	}
+	if latest < 0 {
+		return
+	}
+	lr := sc.at(latest)
+	score := float64(lr.NPS.V)
+	week := snapshot.FormatDate(lr.Week)
+	if p := s.NPSLow.points(score, true); p > 0 {
+		sc.emit(SigNPSLow, p, "The latest NPS answer is "+strconv.Itoa(lr.NPS.V)+" out of 10 (week of "+week+").",
+			Evidence{Field: "nps", Weeks: []string{week}, Values: []float64{score}, Window: "latest answer within " + plural(w.NPSWeeks, "week", "weeks")})
+	}
+	if best >= 0 {
+		br := sc.at(best)
+		drop := float64(br.NPS.V - lr.NPS.V)
+		if p := s.NPSDrop.points(drop, false); p > 0 && drop > 0 {
+			bw := snapshot.FormatDate(br.Week)
+			sc.emit(SigNPSDrop, p, "NPS fell "+strconv.Itoa(br.NPS.V-lr.NPS.V)+" points, from "+strconv.Itoa(br.NPS.V)+" (week of "+bw+") to "+strconv.Itoa(lr.NPS.V)+".",
+				Evidence{Field: "nps", Weeks: []string{bw, week}, Values: []float64{float64(br.NPS.V), score}, Window: "best answer within " + plural(w.NPSWeeks, "week", "weeks") + " vs the latest"})
+		}
+	}
+}
+
+func (sc *scorer) supportSignals() {
+	w := sc.m.Windows
+	s := &sc.m.Signals
+	R := w.RecentWeeks
+
+	// Open tickets: the latest week in the recent window that reports them.
+	for k := 0; k < R; k++ {
+		r := sc.row(k)
+		if r == nil || !(r.OpenTickets.Known || r.CriticalOpenTickets.Known || r.OldestOpenTicketDays.Known) {
+			continue
+		}
+		week := sc.weekLabel(k)
+		age, ageKnown := float64(r.OldestOpenTicketDays.V), r.OldestOpenTicketDays.Known
+		if r.CriticalOpenTickets.Known && r.CriticalOpenTickets.V > 0 {
+			n := r.CriticalOpenTickets.V
+			ev := Evidence{Field: "critical_open_tickets", Fields: []string{"critical_open_tickets"}, Weeks: []string{week}, Values: []float64{float64(n)}, Window: "week of " + week}
+			text := plural(n, "critical ticket is", "critical tickets are") + " open"
+			if ageKnown {
+				ev.Fields = append(ev.Fields, "oldest_open_ticket_days")
+				ev.Weeks = append(ev.Weeks, week)
+				ev.Values = append(ev.Values, age)
+				text += "; the oldest open ticket is " + plural(int(age), "day", "days") + " old."
+			} else {
+				text += " (ticket age not reported)."
+			}
+			sc.emit(SigCriticalTicketOpen, s.CriticalTicketOpen.points(max(age, s.CriticalTicketOpen.Threshold), false), text, ev)
+		} else if ageKnown && s.UnresolvedTickets.fires(age, false) && !(r.OpenTickets.Known && r.OpenTickets.V == 0) {
+			ev := Evidence{Field: "oldest_open_ticket_days", Fields: []string{"oldest_open_ticket_days"}, Weeks: []string{week}, Values: []float64{age}, Window: "week of " + week}
+			text := "A support ticket has been open for " + plural(int(age), "day", "days")
+			if r.OpenTickets.Known {
+				ev.Fields = append(ev.Fields, "open_tickets")
+				ev.Weeks = append(ev.Weeks, week)
+				ev.Values = append(ev.Values, float64(r.OpenTickets.V))
+				text = plural(r.OpenTickets.V, "support ticket is", "support tickets are") + " open, the oldest for " + plural(int(age), "day", "days")
+			}
+			sc.emit(SigUnresolvedTickets, s.UnresolvedTickets.points(age, false), text+" without resolution.", ev)
+		}
+		break
+	}
+
+	if total := sc.sumEvents(getEscalations); total > 0 && s.Escalations.fires(total, false) {
+		sc.emit(SigEscalations, s.Escalations.points(total, false), plural(int(total), "escalation was", "escalations were")+" raised in the last "+
+			plural(w.EventWeeks, "week", "weeks")+".", sc.eventEvidence(getEscalations, "escalations"))
+	}
+
+	// Integration errors: the recent median, so one bad sync day is not a trend.
+	var buf [maxWindow]float64
+	n := 0
+	for k := 0; k < R; k++ {
+		if v, ok := sc.value(k, getIntegrationErrs); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	if n >= w.PersistenceWeeks {
+		med := median(buf[:n])
+		if p := s.IntegrationErrors.points(med, false); p > 0 {
+			ev := sc.series(getIntegrationErrs, "integration_errors", R, false)
+			ev.Window = "median of the last " + plural(R, "week", "weeks")
+			sc.emit(SigIntegrationErrors, p, "Integration errors ran at a median of "+num(med, false)+" a week over the last "+plural(n, "reported week", "reported weeks")+".", ev)
+		}
+	}
+}
+
+func (sc *scorer) commercialSignals() {
+	w := sc.m.Windows
+	s := &sc.m.Signals
+	if days, k, ok := sc.latest(w.RecentWeeks, getOverdue); ok && days > 0 {
+		if p := s.InvoiceOverdue.points(days, false); p > 0 {
+			week := sc.weekLabel(k)
+			sc.emit(SigInvoiceOverdue, p, "The oldest unpaid invoice is "+plural(int(days), "day", "days")+" overdue (week of "+week+").",
+				Evidence{Field: "overdue_invoice_days", Weeks: []string{week}, Values: []float64{days}, Window: "latest within the last " + plural(w.RecentWeeks, "week", "weeks")})
+		}
+	}
+	for k := 0; k < w.EventWeeks; k++ {
+		if r := sc.row(k); r != nil && r.DowngradeRequested.Known && r.DowngradeRequested.V {
+			week := sc.weekLabel(k)
+			sc.emit(SigDowngradeRequested, s.DowngradeRequested.Points, "The customer asked to downgrade or cut seats (week of "+week+").",
+				Evidence{Field: "downgrade_requested", Weeks: []string{week}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")})
+			break
+		}
+	}
+}
+
+func (sc *scorer) outcomeSignals() {
+	w := sc.m.Windows
+	s := &sc.m.Signals
+	for k := 0; k < w.RecentWeeks; k++ {
+		r := sc.row(k)
+		if r == nil || r.GoalStatus == "" {
+			continue
+		}
+		if r.GoalStatus != snapshot.GoalAtRisk && r.GoalStatus != snapshot.GoalOffTrack {
+			return
+		}
+		week := sc.weekLabel(k)
+		goal := "The customer's goal"
+		if r.SuccessGoal != "" {
+			goal += " " + strconv.Quote(r.SuccessGoal)
+		}
+		ev := Evidence{Field: "goal_status", Weeks: []string{week}, Window: "latest within the last " + plural(w.RecentWeeks, "week", "weeks") + "; 1 = at_risk, 2 = off_track"}
+		if r.GoalStatus == snapshot.GoalAtRisk {
+			ev.Values = []float64{1}
+			sc.emit(SigGoalAtRisk, s.GoalAtRisk.Points, goal+" is at risk, per the CSM (week of "+week+").", ev)
+		} else {
+			ev.Values = []float64{2}
+			sc.emit(SigGoalOffTrack, s.GoalOffTrack.Points, goal+" is off track, per the CSM (week of "+week+").", ev)
+		}
+		return
+	}
+}

@@ -1,0 +1,413 @@
+// Package risk scores accounts from their weekly snapshots: it finds the
+// signals in an account's history, explains each with its source evidence,
+// adds them up by dimension into a 0..100 score and a tier, and ranks a
+// portfolio by urgency. It is pure: no I/O, no clock, no Temporal.
+package risk
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+)
+
+// ModelVersion names the scoring logic. It changes when the code's meaning
+// changes; configuration changes show in Model.Hash instead.
+const ModelVersion = "churnwatch-risk/1.0"
+
+// Model is the scoring configuration. It is embedded in the config file under
+// the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
+// It holds no maps so that its hash is stable.
+type Model struct {
+	Thresholds  Thresholds   `mapstructure:"thresholds" json:"thresholds"`
+	Windows     Windows      `mapstructure:"windows" json:"windows"`
+	Dimensions  Dimensions   `mapstructure:"dimensions" json:"dimensions"`
+	Convergence Convergence  `mapstructure:"convergence" json:"convergence"`
+	Signals     Signals      `mapstructure:"signals" json:"signals"`
+	Evidence    EvidenceRule `mapstructure:"evidence" json:"evidence"`
+	SLAHours    SLAHours     `mapstructure:"sla_hours" json:"sla_hours"`
+	Priority    Priority     `mapstructure:"priority" json:"priority"`
+}
+
+// Thresholds are the lowest scores of each tier.
+type Thresholds struct {
+	Critical int `mapstructure:"critical" json:"critical"`
+	Elevated int `mapstructure:"elevated" json:"elevated"`
+	Watch    int `mapstructure:"watch" json:"watch"`
+}
+
+// Windows say which weeks each kind of signal reads, counted back from the
+// scored week (week 1 is the scored week itself).
+type Windows struct {
+	// RecentWeeks is the window a trend is judged on, and the window a
+	// point-in-time field (tickets, contact dates) must be known in.
+	RecentWeeks int `mapstructure:"recent_weeks" json:"recent_weeks"`
+	// BaselineWeeks before the recent window make the account's own normal
+	// (their median).
+	BaselineWeeks int `mapstructure:"baseline_weeks" json:"baseline_weeks"`
+	// MinBaselineWeeks known baseline weeks are needed to call a trend.
+	MinBaselineWeeks int `mapstructure:"min_baseline_weeks" json:"min_baseline_weeks"`
+	// PersistenceWeeks of the recent window must each be down by the
+	// signal's threshold: one bad week (a holiday) is not a trend.
+	PersistenceWeeks int `mapstructure:"persistence_weeks" json:"persistence_weeks"`
+	// EventWeeks is how long an event (a deactivation, an escalation, a
+	// departed champion, a downgrade request) keeps counting.
+	EventWeeks int `mapstructure:"event_weeks" json:"event_weeks"`
+	// NPSWeeks is how long an NPS answer stays current.
+	NPSWeeks int `mapstructure:"nps_weeks" json:"nps_weeks"`
+	// SeasonalWeeks is the distance to "the same weeks last year". When the
+	// history reaches that far back, a dip the account also had then is
+	// discounted. 0 turns this off.
+	SeasonalWeeks int `mapstructure:"seasonal_weeks" json:"seasonal_weeks"`
+}
+
+// Dimension weighs and caps the points of one dimension.
+type Dimension struct {
+	Weight float64 `mapstructure:"weight" json:"weight"`
+	Cap    int     `mapstructure:"cap" json:"cap"`
+}
+
+// Dimensions are the five areas signals fall in.
+type Dimensions struct {
+	Usage        Dimension `mapstructure:"usage" json:"usage"`
+	Relationship Dimension `mapstructure:"relationship" json:"relationship"`
+	Support      Dimension `mapstructure:"support" json:"support"`
+	Commercial   Dimension `mapstructure:"commercial" json:"commercial"`
+	Outcome      Dimension `mapstructure:"outcome" json:"outcome"`
+}
+
+// Convergence adds points when several dimensions show risk at once:
+// independent evidence agreeing is stronger than any one signal.
+type Convergence struct {
+	// MinPoints a dimension needs (after its cap) to count.
+	MinPoints int `mapstructure:"min_points" json:"min_points"`
+	// PointsPerDimension is added for each counting dimension beyond the first.
+	PointsPerDimension int `mapstructure:"points_per_dimension" json:"points_per_dimension"`
+}
+
+// Rule scores one signal. The signal fires when its measure reaches
+// Threshold, for Points; points grow linearly to SeverePoints as the measure
+// reaches Severe. When Severe is below Threshold, lower is worse (an NPS of
+// 6 or less, say). Yes/no signals use Points alone.
+type Rule struct {
+	Threshold    float64 `mapstructure:"threshold" json:"threshold"`
+	Points       int     `mapstructure:"points" json:"points"`
+	Severe       float64 `mapstructure:"severe" json:"severe"`
+	SeverePoints int     `mapstructure:"severe_points" json:"severe_points"`
+}
+
+// Signals holds one rule per signal. The measure of each is in its comment.
+type Signals struct {
+	LoginDrop              Rule `mapstructure:"login_drop" json:"login_drop"`                             // fraction below baseline
+	ActiveUsersDrop        Rule `mapstructure:"active_users_drop" json:"active_users_drop"`               // fraction below baseline
+	DAUMAUDecline          Rule `mapstructure:"dau_mau_decline" json:"dau_mau_decline"`                   // fraction below baseline
+	FeatureAdoptionDecline Rule `mapstructure:"feature_adoption_decline" json:"feature_adoption_decline"` // fraction below baseline
+	SeatUtilisationLow     Rule `mapstructure:"seat_utilisation_low" json:"seat_utilisation_low"`         // active users / licensed seats (lower is worse)
+	UsersDeactivated       Rule `mapstructure:"users_deactivated" json:"users_deactivated"`               // users deactivated within event_weeks
+	ChampionDeparted       Rule `mapstructure:"champion_departed" json:"champion_departed"`               // yes/no within event_weeks
+	ExecSponsorSilence     Rule `mapstructure:"exec_sponsor_silence" json:"exec_sponsor_silence"`         // days since last_exec_contact
+	CSMContactGap          Rule `mapstructure:"csm_contact_gap" json:"csm_contact_gap"`                   // days since last_csm_meeting
+	NPSLow                 Rule `mapstructure:"nps_low" json:"nps_low"`                                   // latest NPS (lower is worse)
+	NPSDrop                Rule `mapstructure:"nps_drop" json:"nps_drop"`                                 // points below the best answer within nps_weeks
+	CriticalTicketOpen     Rule `mapstructure:"critical_ticket_open" json:"critical_ticket_open"`         // age in days of the oldest open ticket, when a critical one is open
+	UnresolvedTickets      Rule `mapstructure:"unresolved_tickets" json:"unresolved_tickets"`             // age in days of the oldest open ticket
+	Escalations            Rule `mapstructure:"escalations" json:"escalations"`                           // escalations within event_weeks
+	IntegrationErrors      Rule `mapstructure:"integration_errors" json:"integration_errors"`             // median weekly errors over the recent window
+	InvoiceOverdue         Rule `mapstructure:"invoice_overdue" json:"invoice_overdue"`                   // days overdue
+	DowngradeRequested     Rule `mapstructure:"downgrade_requested" json:"downgrade_requested"`           // yes/no within event_weeks
+	GoalAtRisk             Rule `mapstructure:"goal_at_risk" json:"goal_at_risk"`                         // yes/no, latest goal_status
+	GoalOffTrack           Rule `mapstructure:"goal_off_track" json:"goal_off_track"`                     // yes/no, latest goal_status
+}
+
+// EvidenceRule says how much must be observable for the model to judge.
+type EvidenceRule struct {
+	// MinDimensions of the five must have a field known in the recent
+	// window; with fewer (or no usage field at all) the tier is
+	// insufficient_evidence unless the known evidence already says elevated
+	// or critical.
+	MinDimensions int `mapstructure:"min_dimensions" json:"min_dimensions"`
+}
+
+// SLAHours is the response time per tier.
+type SLAHours struct {
+	Critical             int `mapstructure:"critical" json:"critical"`
+	Elevated             int `mapstructure:"elevated" json:"elevated"`
+	Watch                int `mapstructure:"watch" json:"watch"`
+	InsufficientEvidence int `mapstructure:"insufficient_evidence" json:"insufficient_evidence"`
+}
+
+// Priority weighs what makes one at-risk account more urgent than another.
+// Urgency = risk x (1 + arr_weight*a + renewal_weight*r + strategic_weight*s),
+// where a = arr/(arr+arr_reference) in [0,1), r is 1 for a renewal within
+// renewal_near_days falling to 0 at renewal_horizon_days, s is 1 for a
+// strategic account.
+type Priority struct {
+	ARRWeight          float64 `mapstructure:"arr_weight" json:"arr_weight"`
+	ARRReference       float64 `mapstructure:"arr_reference" json:"arr_reference"`
+	RenewalWeight      float64 `mapstructure:"renewal_weight" json:"renewal_weight"`
+	RenewalNearDays    int     `mapstructure:"renewal_near_days" json:"renewal_near_days"`
+	RenewalHorizonDays int     `mapstructure:"renewal_horizon_days" json:"renewal_horizon_days"`
+	StrategicWeight    float64 `mapstructure:"strategic_weight" json:"strategic_weight"`
+}
+
+// DefaultModel returns the shipped configuration.
+//
+// The points are set so that one strong signal alone reaches watch, two
+// dimensions in trouble reach elevated, and three or more reach critical:
+// the textbook case (logins down 38% over three weeks, the sponsor silent
+// six weeks, a critical ticket open 47 days, three users deactivated)
+// scores about 70.
+func DefaultModel() Model {
+	return Model{
+		Thresholds: Thresholds{Critical: 65, Elevated: 40, Watch: 20},
+		Windows: Windows{
+			RecentWeeks:      3,
+			BaselineWeeks:    8,
+			MinBaselineWeeks: 4,
+			PersistenceWeeks: 2,
+			EventWeeks:       4,
+			NPSWeeks:         26,
+			SeasonalWeeks:    52,
+		},
+		Dimensions: Dimensions{
+			Usage:        Dimension{Weight: 1, Cap: 35},
+			Relationship: Dimension{Weight: 1, Cap: 30},
+			Support:      Dimension{Weight: 1, Cap: 25},
+			Commercial:   Dimension{Weight: 1, Cap: 30},
+			Outcome:      Dimension{Weight: 1, Cap: 20},
+		},
+		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5},
+		Signals: Signals{
+			LoginDrop:              Rule{Threshold: 0.2, Points: 12, Severe: 0.5, SeverePoints: 28},
+			ActiveUsersDrop:        Rule{Threshold: 0.2, Points: 12, Severe: 0.5, SeverePoints: 28},
+			DAUMAUDecline:          Rule{Threshold: 0.2, Points: 6, Severe: 0.5, SeverePoints: 16},
+			FeatureAdoptionDecline: Rule{Threshold: 0.2, Points: 5, Severe: 0.5, SeverePoints: 12},
+			SeatUtilisationLow:     Rule{Threshold: 0.5, Points: 3, Severe: 0.2, SeverePoints: 10},
+			UsersDeactivated:       Rule{Threshold: 2, Points: 6, Severe: 10, SeverePoints: 15},
+			ChampionDeparted:       Rule{Points: 15},
+			ExecSponsorSilence:     Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 18},
+			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},
+			NPSLow:                 Rule{Threshold: 6, Points: 6, Severe: 0, SeverePoints: 16},
+			NPSDrop:                Rule{Threshold: 2, Points: 5, Severe: 5, SeverePoints: 12},
+			CriticalTicketOpen:     Rule{Threshold: 0, Points: 10, Severe: 60, SeverePoints: 20},
+			UnresolvedTickets:      Rule{Threshold: 14, Points: 3, Severe: 60, SeverePoints: 8},
+			Escalations:            Rule{Threshold: 1, Points: 6, Severe: 4, SeverePoints: 15},
+			IntegrationErrors:      Rule{Threshold: 5, Points: 3, Severe: 50, SeverePoints: 10},
+			InvoiceOverdue:         Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 20},
+			DowngradeRequested:     Rule{Points: 18},
+			GoalAtRisk:             Rule{Points: 8},
+			GoalOffTrack:           Rule{Points: 18},
+		},
+		Evidence: EvidenceRule{MinDimensions: 3},
+		SLAHours: SLAHours{Critical: 48, Elevated: 168, Watch: 336, InsufficientEvidence: 168},
+		Priority: Priority{
+			ARRWeight:          0.6,
+			ARRReference:       100000,
+			RenewalWeight:      0.6,
+			RenewalNearDays:    30,
+			RenewalHorizonDays: 180,
+			StrategicWeight:    0.3,
+		},
+	}
+}
+
+// maxWindow bounds the windows so a week's slots fit a fixed array.
+const maxWindow = 60
+
+// Validate checks the configuration; each error names its key
+// (risk.thresholds.critical: must be above risk.thresholds.elevated).
+func (m Model) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("risk.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	t := m.Thresholds
+	switch {
+	case t.Critical > 100:
+		bad("thresholds.critical", "must be at most 100, got %d", t.Critical)
+	case t.Critical <= t.Elevated:
+		bad("thresholds.critical", "must be above risk.thresholds.elevated (%d), got %d", t.Elevated, t.Critical)
+	}
+	if t.Elevated <= t.Watch {
+		bad("thresholds.elevated", "must be above risk.thresholds.watch (%d), got %d", t.Watch, t.Elevated)
+	}
+	if t.Watch <= 0 {
+		bad("thresholds.watch", "must be above 0, got %d", t.Watch)
+	}
+
+	w := m.Windows
+	positive := func(key string, v int) {
+		if v < 1 || v > maxWindow {
+			bad(key, "must be between 1 and %d weeks, got %d", maxWindow, v)
+		}
+	}
+	positive("windows.recent_weeks", w.RecentWeeks)
+	positive("windows.baseline_weeks", w.BaselineWeeks)
+	positive("windows.event_weeks", w.EventWeeks)
+	if w.NPSWeeks < 1 {
+		bad("windows.nps_weeks", "must be at least 1 week, got %d", w.NPSWeeks)
+	}
+	if w.RecentWeeks+w.BaselineWeeks > maxWindow {
+		bad("windows.baseline_weeks", "recent_weeks + baseline_weeks must be at most %d, got %d", maxWindow, w.RecentWeeks+w.BaselineWeeks)
+	}
+	if w.MinBaselineWeeks < 1 || w.MinBaselineWeeks > w.BaselineWeeks {
+		bad("windows.min_baseline_weeks", "must be between 1 and risk.windows.baseline_weeks (%d), got %d", w.BaselineWeeks, w.MinBaselineWeeks)
+	}
+	if w.PersistenceWeeks < 1 || w.PersistenceWeeks > w.RecentWeeks {
+		bad("windows.persistence_weeks", "must be between 1 and risk.windows.recent_weeks (%d), got %d", w.RecentWeeks, w.PersistenceWeeks)
+	}
+	if w.SeasonalWeeks != 0 && w.SeasonalWeeks < w.RecentWeeks+w.BaselineWeeks {
+		bad("windows.seasonal_weeks", "must be 0 (off) or at least recent_weeks + baseline_weeks (%d), got %d", w.RecentWeeks+w.BaselineWeeks, w.SeasonalWeeks)
+	}
+
+	for _, d := range m.dimensionList() {
+		if d.dim.Weight < 0 || d.dim.Weight > 10 || math.IsNaN(d.dim.Weight) {
+			bad("dimensions."+d.name+".weight", "must be between 0 and 10, got %v", d.dim.Weight)
+		}
+		if d.dim.Cap < 0 || d.dim.Cap > 100 {
+			bad("dimensions."+d.name+".cap", "must be between 0 and 100, got %d", d.dim.Cap)
+		}
+	}
+	if m.Convergence.MinPoints < 0 {
+		bad("convergence.min_points", "must not be negative, got %d", m.Convergence.MinPoints)
+	}
+	if m.Convergence.PointsPerDimension < 0 || m.Convergence.PointsPerDimension > 50 {
+		bad("convergence.points_per_dimension", "must be between 0 and 50, got %d", m.Convergence.PointsPerDimension)
+	}
+
+	for _, def := range signalDefs {
+		r := def.rule(&m.Signals)
+		key := "signals." + def.id
+		if r.Points < 0 || r.Points > 100 {
+			bad(key+".points", "must be between 0 and 100, got %d", r.Points)
+		}
+		if def.kind == yesNo {
+			continue
+		}
+		if r.SeverePoints < r.Points || r.SeverePoints > 100 {
+			bad(key+".severe_points", "must be between risk.%s.points (%d) and 100, got %d", key, r.Points, r.SeverePoints)
+		}
+		if math.IsNaN(r.Threshold) || math.IsNaN(r.Severe) {
+			bad(key, "threshold and severe must be numbers")
+			continue
+		}
+		if def.kind == fractionDrop && (r.Threshold <= 0 || r.Threshold >= 1) {
+			bad(key+".threshold", "must be a fraction between 0 and 1 (0.2 = 20%%), got %v", r.Threshold)
+		}
+		if def.lowerIsWorse {
+			if r.Severe >= r.Threshold {
+				bad(key+".severe", "must be below risk.%s.threshold (%v) since lower is worse, got %v", key, r.Threshold, r.Severe)
+			}
+		} else if r.Severe <= r.Threshold {
+			bad(key+".severe", "must be above risk.%s.threshold (%v), got %v", key, r.Threshold, r.Severe)
+		}
+		if def.kind == fractionDrop && r.Severe > 1 {
+			bad(key+".severe", "must be a fraction of at most 1, got %v", r.Severe)
+		}
+	}
+
+	if m.Evidence.MinDimensions < 1 || m.Evidence.MinDimensions > len(dimensionNames) {
+		bad("evidence.min_dimensions", "must be between 1 and %d, got %d", len(dimensionNames), m.Evidence.MinDimensions)
+	}
+	for key, v := range map[string]int{
+		"sla_hours.critical": m.SLAHours.Critical, "sla_hours.elevated": m.SLAHours.Elevated,
+		"sla_hours.watch": m.SLAHours.Watch, "sla_hours.insufficient_evidence": m.SLAHours.InsufficientEvidence,
+	} {
+		if v < 0 {
+			bad(key, "must not be negative, got %d", v)
+		}
+	}
+	if m.SLAHours.Critical > m.SLAHours.Elevated {
+		bad("sla_hours.critical", "must not exceed risk.sla_hours.elevated (%d), got %d", m.SLAHours.Elevated, m.SLAHours.Critical)
+	}
+	p := m.Priority
+	for key, v := range map[string]float64{
+		"priority.arr_weight": p.ARRWeight, "priority.renewal_weight": p.RenewalWeight, "priority.strategic_weight": p.StrategicWeight,
+	} {
+		if v < 0 || v > 10 || math.IsNaN(v) {
+			bad(key, "must be between 0 and 10, got %v", v)
+		}
+	}
+	if !(p.ARRReference > 0) {
+		bad("priority.arr_reference", "must be above 0, got %v", p.ARRReference)
+	}
+	if p.RenewalNearDays < 0 {
+		bad("priority.renewal_near_days", "must not be negative, got %d", p.RenewalNearDays)
+	}
+	if p.RenewalHorizonDays <= p.RenewalNearDays {
+		bad("priority.renewal_horizon_days", "must be above risk.priority.renewal_near_days (%d), got %d", p.RenewalNearDays, p.RenewalHorizonDays)
+	}
+	sortErrors(errs)
+	return errors.Join(errs...)
+}
+
+// sortErrors orders errors by text so Validate's output is stable (two
+// checks iterate maps).
+func sortErrors(errs []error) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Error() < errs[j-1].Error(); j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+// Hash is a short, stable fingerprint of the configuration, recorded with
+// every assessment so a score can be traced to the settings that made it.
+func (m Model) Hash() string {
+	// Scoring asks for the hash once per account; the model rarely changes.
+	if c := hashCache.Load(); c != nil && c.model == m {
+		return c.hash
+	}
+	h := m.computeHash()
+	hashCache.Store(&cachedHash{model: m, hash: h})
+	return h
+}
+
+type cachedHash struct {
+	model Model
+	hash  string
+}
+
+var hashCache atomic.Pointer[cachedHash]
+
+func (m Model) computeHash() string {
+	b, err := json.Marshal(m)
+	if err != nil { // a Model holds only numbers; this cannot happen
+		panic(fmt.Sprintf("risk: hash model: %v", err))
+	}
+	sum := sha256.Sum256(append([]byte(ModelVersion+"\n"), b...))
+	return hex.EncodeToString(sum[:6])
+}
+
+// points applies the rule to a measure; 0 means the signal does not fire.
+func (r Rule) points(x float64, lowerIsWorse bool) int {
+	fires := x >= r.Threshold
+	if lowerIsWorse {
+		fires = x <= r.Threshold
+	}
+	if !fires {
+		return 0
+	}
+	span := r.Severe - r.Threshold
+	if span == 0 || r.SeverePoints <= r.Points {
+		return r.Points
+	}
+	f := (x - r.Threshold) / span
+	if f > 1 {
+		f = 1
+	}
+	if f < 0 {
+		f = 0
+	}
+	return r.Points + int(math.Round(f*float64(r.SeverePoints-r.Points)))
+}
+
+func (r Rule) fires(x float64, lowerIsWorse bool) bool {
+	if lowerIsWorse {
+		return x <= r.Threshold
+	}
+	return x >= r.Threshold
+}

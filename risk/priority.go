@@ -1,0 +1,208 @@
+package risk
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// urgency ranks accounts within a band: the risk, raised by contract value,
+// renewal proximity and strategic weight (see Priority). Renewal proximity
+// is urgency only: it never changes the score. An account with
+// insufficient evidence counts at least as a watch-level risk, so it is
+// ranked with the watch accounts rather than forgotten at the bottom.
+func (m Model) urgency(a Assessment, asOfDay int64) float64 {
+	p := m.Priority
+	risk := float64(a.Score)
+	if a.Tier == InsufficientEvidence {
+		risk = max(risk, float64(m.Thresholds.Watch))
+	}
+	arr := 0.0
+	if a.ARR > 0 {
+		arr = a.ARR / (a.ARR + p.ARRReference)
+	}
+	renewal := 0.0
+	if t, ok := snapshot.ParseDate(a.RenewalDate); ok {
+		days := float64(dayNumber(t) - asOfDay)
+		switch {
+		case days < 0: // a past date is stale data, not proximity
+		case days <= float64(p.RenewalNearDays):
+			renewal = 1
+		case days < float64(p.RenewalHorizonDays):
+			renewal = 1 - (days-float64(p.RenewalNearDays))/float64(p.RenewalHorizonDays-p.RenewalNearDays)
+		}
+	}
+	strategic := 0.0
+	if a.Strategic {
+		strategic = 1
+	}
+	u := risk * (1 + p.ARRWeight*arr + p.RenewalWeight*renewal + p.StrategicWeight*strategic)
+	return math.Round(u*100) / 100
+}
+
+// band orders tiers for action: critical (48-hour SLA) before elevated,
+// then watch and insufficient evidence together, then healthy.
+func band(t Tier) int {
+	switch t {
+	case Critical:
+		return 0
+	case Elevated:
+		return 1
+	case Watch, InsufficientEvidence:
+		return 2
+	}
+	return 3
+}
+
+// Rank sorts assessments most urgent first and numbers their Priority 1..n:
+// by band, then urgency, then ARR, then account id (so ties are stable).
+func Rank(as []Assessment) {
+	// Sort positions, not the large Assessment values, then permute once.
+	perm := make([]int32, len(as))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, func(i, j int32) int {
+		x, y := &as[i], &as[j]
+		if d := band(x.Tier) - band(y.Tier); d != 0 {
+			return d
+		}
+		if x.Urgency != y.Urgency {
+			if x.Urgency > y.Urgency {
+				return -1
+			}
+			return 1
+		}
+		if x.ARR != y.ARR {
+			if x.ARR > y.ARR {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.AccountID, y.AccountID)
+	})
+	sorted := make([]Assessment, len(as))
+	for i, p := range perm {
+		sorted[i] = as[p]
+		sorted[i].Priority = i + 1
+	}
+	copy(as, sorted)
+}
+
+// ScorePortfolio scores every account in rows as of the week holding asOf
+// (zero: the latest week in rows) and returns them ranked, Priority 1 first.
+// rows may be in any order and are not modified.
+func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assessment {
+	if asOf.IsZero() {
+		asOf = LatestWeek(rows)
+	}
+	order, starts := groupIndex(rows)
+	out := make([]Assessment, len(starts)-1)
+	// Accounts are independent: score them on every core, in chunks, each
+	// result in its own slot so the output does not depend on scheduling.
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(out)/256))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	const chunk = 64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(out) {
+					return
+				}
+				for g := lo; g < min(lo+chunk, len(out)); g++ {
+					out[g] = m.scoreIndexed(rows, order[starts[g]:starts[g+1]], asOf)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	Rank(out)
+	return out
+}
+
+// LatestWeek returns the latest week in rows, or the zero time.
+func LatestWeek(rows []snapshot.Snapshot) time.Time {
+	var latest time.Time
+	for i := range rows {
+		if rows[i].Week.After(latest) {
+			latest = rows[i].Week
+		}
+	}
+	return latest
+}
+
+// GroupByAccount splits rows into one history per account, each sorted by
+// week, accounts in order of first appearance. It copies the rows once
+// into a single backing array; rows is not modified.
+func GroupByAccount(rows []snapshot.Snapshot) [][]snapshot.Snapshot {
+	order, starts := groupIndex(rows)
+	backing := make([]snapshot.Snapshot, len(order))
+	for j, i := range order {
+		backing[j] = rows[i]
+	}
+	groups := make([][]snapshot.Snapshot, len(starts)-1)
+	for g := range groups {
+		groups[g] = backing[starts[g]:starts[g+1]:starts[g+1]]
+	}
+	return groups
+}
+
+// groupIndex returns row indices grouped by account (first appearance
+// order), each group sorted by week (stable), and the group boundaries:
+// group g is order[starts[g]:starts[g+1]].
+func groupIndex(rows []snapshot.Snapshot) (order []int32, starts []int32) {
+	ids := make(map[string]int32, 1024)
+	group := make([]int32, len(rows))
+	var counts []int32
+	lastID, lastG := "", int32(-1)
+	for i := range rows {
+		id := rows[i].AccountID
+		g := lastG
+		if g < 0 || id != lastID { // rows mostly come grouped by account
+			var ok bool
+			g, ok = ids[id]
+			if !ok {
+				g = int32(len(counts))
+				ids[id] = g
+				counts = append(counts, 0)
+			}
+			lastID, lastG = id, g
+		}
+		group[i] = g
+		counts[g]++
+	}
+	starts = make([]int32, len(counts)+1)
+	for g, c := range counts {
+		starts[g+1] = starts[g] + c
+	}
+	next := slices.Clone(starts[:len(counts)])
+	order = make([]int32, len(rows))
+	for i, g := range group {
+		order[next[g]] = int32(i)
+		next[g]++
+	}
+	for g := range counts {
+		idx := order[starts[g]:starts[g+1]]
+		sorted := true
+		for j := 1; j < len(idx); j++ {
+			if rows[idx[j]].Week.Before(rows[idx[j-1]].Week) {
+				sorted = false
+				break
+			}
+		}
+		if !sorted {
+			slices.SortStableFunc(idx, func(a, b int32) int { return rows[a].Week.Compare(rows[b].Week) })
+		}
+	}
+	return order, starts
+}

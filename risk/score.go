@@ -1,0 +1,456 @@
+package risk
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// How the model reads a history
+//
+// Every window is counted in calendar weeks back from the scored week (a
+// week with no row is unknown, never zero). Trends compare the recent window
+// (windows.recent_weeks, default 3) with the median of the account's own
+// baseline (the windows.baseline_weeks before it, default 8). A trend needs
+// persistence: at least windows.persistence_weeks (default 2) of the recent
+// weeks must each be down by the signal's threshold, so a single holiday week
+// never fires. Its size is then the latest week's drop (or the recent median's
+// when the latest week has recovered). When the history reaches back a year
+// (windows.seasonal_weeks), the same weeks last year are read too: if they
+// dipped against their own baseline, this year's dip is measured against
+// that expected level instead, so a yearly trough is not mistaken for churn.
+//
+// Point-in-time fields (tickets, contact dates, invoice, goal) use their
+// latest value in the recent window; events (deactivations, escalations, a
+// departed champion, a downgrade request) count within windows.event_weeks;
+// NPS uses the latest answer within windows.nps_weeks.
+
+// Score assesses one account's history as of the week holding asOf (the
+// zero time means the latest week in the history). The history may be in
+// any order; rows after asOf are ignored. Rows must belong to one account.
+func (m Model) Score(history []snapshot.Snapshot, asOf time.Time) Assessment {
+	if !sortedByWeek(history) {
+		sorted := slices.Clone(history)
+		slices.SortStableFunc(sorted, func(a, b snapshot.Snapshot) int { return a.Week.Compare(b.Week) })
+		history = sorted
+	}
+	return m.ScoreSorted(history, asOf)
+}
+
+// ScoreSorted is Score for a history already sorted by week, as
+// GroupByAccount returns it; replays call it once per week without copying.
+func (m Model) ScoreSorted(history []snapshot.Snapshot, asOf time.Time) Assessment {
+	return m.scoreIndexed(history, nil, asOf)
+}
+
+// scoreIndexed scores the rows history[idx[0]], history[idx[1]]... (sorted
+// by week), or all of history when idx is nil, without copying any row.
+func (m Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, asOf time.Time) Assessment {
+	sc := scorers.Get().(*scorer)
+	*sc = scorer{}
+	sc.init(&m, history, idx, asOf)
+	a := sc.assess()
+	*sc = scorer{} // drop references to the history and the signals
+	scorers.Put(sc)
+	return a
+}
+
+func sortedByWeek(h []snapshot.Snapshot) bool {
+	for i := 1; i < len(h); i++ {
+		if h[i].Week.Before(h[i-1].Week) {
+			return false
+		}
+	}
+	return true
+}
+
+// scorer holds one account's view while it is being scored.
+type scorer struct {
+	m       *Model
+	rows    []snapshot.Snapshot
+	idx     []int32 // the account's rows within rows, by week; nil = all of rows
+	n       int
+	asOf    time.Time // the scored week's Monday
+	asOfDay int64
+	end     int // the last row at or before the scored week; -1 for none
+	nslots  int
+	slots   [maxWindow]int32 // row per week back from the scored week (0 = scored week); -1 = no row
+	ly      [maxWindow]int32 // the same weeks windows.seasonal_weeks earlier
+	hasLY   bool
+	known   uint32 // wanted fields known in their windows
+	sigs    []Signal
+	pts     [len(signalDefs)]int
+	ctxRow  *snapshot.Snapshot
+}
+
+// scorers recycles scorer state (a few kilobytes of week slots) across
+// accounts; nothing in it outlives a call but the signals, which are not
+// reused.
+var scorers = sync.Pool{New: func() any { return new(scorer) }}
+
+func (sc *scorer) init(m *Model, rows []snapshot.Snapshot, idx []int32, asOf time.Time) {
+	sc.m, sc.rows, sc.idx = m, rows, idx
+	sc.n = len(rows)
+	if idx != nil {
+		sc.n = len(idx)
+	}
+	if asOf.IsZero() && sc.n > 0 {
+		asOf = sc.at(sc.n - 1).Week
+	}
+	sc.asOf = snapshot.Monday(asOf)
+	sc.asOfDay = dayNumber(sc.asOf)
+	// The last row at or before the scored week.
+	sc.end = sc.n - 1
+	for sc.end >= 0 && dayNumber(sc.at(sc.end).Week) > sc.asOfDay {
+		sc.end--
+	}
+	w := m.Windows
+	sc.nslots = max(w.RecentWeeks+w.BaselineWeeks, w.EventWeeks)
+	sc.fillSlots(&sc.slots, sc.end, sc.asOfDay, sc.nslots)
+	if w.SeasonalWeeks > 0 && sc.end >= 0 {
+		lyDay := sc.asOfDay - int64(7*w.SeasonalWeeks)
+		oldest := lyDay - int64(7*(w.RecentWeeks+w.BaselineWeeks-1))
+		if dayNumber(sc.at(0).Week) <= oldest {
+			// The first row after last year's week, by binary search.
+			i := sort.Search(sc.end+1, func(i int) bool { return dayNumber(sc.at(i).Week) > lyDay })
+			sc.fillSlots(&sc.ly, i-1, lyDay, w.RecentWeeks+w.BaselineWeeks)
+			sc.hasLY = true
+		}
+	}
+	if sc.end >= 0 {
+		sc.ctxRow = sc.at(sc.end)
+	}
+}
+
+// at returns the i-th row of the account's history.
+func (sc *scorer) at(i int) *snapshot.Snapshot {
+	if sc.idx != nil {
+		return &sc.rows[sc.idx[i]]
+	}
+	return &sc.rows[i]
+}
+
+func (sc *scorer) fillSlots(slots *[maxWindow]int32, end int, day int64, n int) {
+	for k := range slots {
+		slots[k] = -1
+	}
+	for i := end; i >= 0; i-- {
+		k := (day - dayNumber(sc.at(i).Week)) / 7
+		if k < 0 {
+			continue
+		}
+		if k >= int64(n) {
+			break
+		}
+		if slots[k] < 0 { // a repeated week: the later row wins
+			slots[k] = int32(i)
+		}
+	}
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func dayNumber(t time.Time) int64 {
+	u := t.Unix()
+	if u >= 0 {
+		return u / 86400
+	}
+	return -((-u + 86399) / 86400)
+}
+
+func dayTime(day int64) time.Time { return time.Unix(day*86400, 0).UTC() }
+
+// row returns the row of week slot k, or nil.
+func (sc *scorer) row(k int) *snapshot.Snapshot {
+	if k < 0 || k >= sc.nslots || sc.slots[k] < 0 {
+		return nil
+	}
+	return sc.at(int(sc.slots[k]))
+}
+
+// weekLabel is the YYYY-MM-DD of week slot k.
+func (sc *scorer) weekLabel(k int) string { return mondayLabel(sc.asOfDay - int64(7*k)) }
+
+// mondayLabels holds the YYYY-MM-DD of every Monday from 1990 to 2100, so
+// evidence does not format the same few dates for every account.
+var mondayLabels = func() []string {
+	labels := make([]string, 0, 5740)
+	for d := firstLabelDay; d < dayNumber(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)); d += 7 {
+		labels = append(labels, snapshot.FormatDate(dayTime(d)))
+	}
+	return labels
+}()
+
+var firstLabelDay = dayNumber(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) // a Monday
+
+func mondayLabel(day int64) string {
+	if off := day - firstLabelDay; off >= 0 && off%7 == 0 && off/7 < int64(len(mondayLabels)) {
+		return mondayLabels[off/7]
+	}
+	return snapshot.FormatDate(dayTime(day))
+}
+
+type getter func(*snapshot.Snapshot) (float64, bool)
+
+func intGetter(f func(*snapshot.Snapshot) snapshot.Opt[int]) getter {
+	return func(s *snapshot.Snapshot) (float64, bool) {
+		o := f(s)
+		return float64(o.V), o.Known
+	}
+}
+
+func floatGetter(f func(*snapshot.Snapshot) snapshot.Opt[float64]) getter {
+	return func(s *snapshot.Snapshot) (float64, bool) {
+		o := f(s)
+		return o.V, o.Known
+	}
+}
+
+var (
+	getLogins          = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.Logins })
+	getActiveUsers     = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.ActiveUsers })
+	getSeats           = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.LicensedSeats })
+	getDAUMAU          = floatGetter(func(s *snapshot.Snapshot) snapshot.Opt[float64] { return s.DAUMAU })
+	getAdoption        = floatGetter(func(s *snapshot.Snapshot) snapshot.Opt[float64] { return s.FeatureAdoption })
+	getOpenTickets     = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.OpenTickets })
+	getCriticalTickets = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.CriticalOpenTickets })
+	getOldestTicket    = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.OldestOpenTicketDays })
+	getEscalations     = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.Escalations })
+	getIntegrationErrs = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.IntegrationErrors })
+	getDeactivated     = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.UsersDeactivated })
+	getNPS             = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.NPS })
+	getOverdue         = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.OverdueInvoiceDays })
+)
+
+func (sc *scorer) value(k int, get getter) (float64, bool) {
+	if s := sc.row(k); s != nil {
+		return get(s)
+	}
+	return 0, false
+}
+
+func (sc *scorer) lyValue(k int, get getter) (float64, bool) {
+	if !sc.hasLY || sc.ly[k] < 0 {
+		return 0, false
+	}
+	return get(sc.at(int(sc.ly[k])))
+}
+
+// latest returns the newest known value within the first n week slots.
+func (sc *scorer) latest(n int, get getter) (v float64, k int, ok bool) {
+	for k := 0; k < n && k < sc.nslots; k++ {
+		if v, ok := sc.value(k, get); ok {
+			return v, k, true
+		}
+	}
+	return 0, -1, false
+}
+
+func (sc *scorer) assess() Assessment {
+	m := sc.m
+	a := Assessment{
+		AsOf:         mondayLabel(sc.asOfDay),
+		ModelVersion: ModelVersion,
+		ConfigHash:   m.Hash(),
+	}
+	if sc.n > 0 {
+		last := sc.at(sc.n - 1)
+		a.AccountID, a.AccountName, a.Owner = last.AccountID, last.AccountName, last.Owner
+	}
+	if sc.ctxRow != nil {
+		sc.fillContext(&a)
+	}
+	if sc.end >= 0 {
+		sc.usageSignals()
+		sc.relationshipSignals()
+		sc.supportSignals()
+		sc.commercialSignals()
+		sc.outcomeSignals()
+		sc.computeKnown()
+	}
+
+	// Points: the strongest signal of each group, groups summed within a
+	// dimension, weighted and capped, plus convergence across dimensions.
+	var dimPts [len(dimensionNames)]float64
+	var groupBest [len(signalDefs)]int // indexed by the first def of each group
+	for i := range signalDefs {
+		if sc.pts[i] == 0 {
+			continue
+		}
+		g := groupLeader(i)
+		groupBest[g] = max(groupBest[g], sc.pts[i])
+	}
+	for g, p := range groupBest {
+		if p > 0 {
+			dimPts[dimensionIndex(signalDefs[g].dimension)] += float64(p)
+		}
+	}
+	dims := m.dimensionList()
+	a.Dimensions = make(map[string]int, len(dims))
+	total, counting := 0, 0
+	for i, d := range dims {
+		p := int(math.Round(dimPts[i] * d.dim.Weight))
+		p = min(p, d.dim.Cap)
+		a.Dimensions[d.name] = p
+		total += p
+		if p > 0 && p >= m.Convergence.MinPoints {
+			counting++
+		}
+	}
+	if counting > 1 {
+		total += (counting - 1) * m.Convergence.PointsPerDimension
+	}
+	a.Score = min(max(total, 0), 100)
+
+	slices.SortStableFunc(sc.sigs, func(x, y Signal) int { return y.Points - x.Points })
+	a.Signals = sc.sigs
+	if a.Signals == nil {
+		a.Signals = []Signal{}
+	}
+	a.Missing = sc.missing()
+
+	t := m.Thresholds
+	switch {
+	case a.Score >= t.Critical:
+		a.Tier = Critical
+	case a.Score >= t.Elevated:
+		a.Tier = Elevated
+	case a.Score >= t.Watch:
+		a.Tier = Watch
+	default:
+		a.Tier = Healthy
+	}
+	// Unknown is never healthy: without enough evidence the account is
+	// insufficient_evidence, unless what is known already puts it at risk.
+	if !a.Tier.AtRisk() && !sc.enoughEvidence() {
+		a.Tier = InsufficientEvidence
+	}
+	a.SLAHours = m.slaHours(a.Tier)
+	a.Urgency = m.urgency(a, sc.asOfDay)
+	return a
+}
+
+// groupLeader returns the index of the first def in def i's group.
+func groupLeader(i int) int {
+	for j := 0; j < i; j++ {
+		if signalDefs[j].group == signalDefs[i].group && signalDefs[j].dimension == signalDefs[i].dimension {
+			return j
+		}
+	}
+	return i
+}
+
+// emit records a signal. Signals scoring no points are dropped unless they
+// must always be flagged.
+func (sc *scorer) emit(id string, points int, text string, ev Evidence) {
+	for i := range signalDefs {
+		if signalDefs[i].id != id {
+			continue
+		}
+		if points <= 0 && !signalDefs[i].alwaysFlag {
+			return
+		}
+		sc.pts[i] = max(points, 0)
+		sc.sigs = append(sc.sigs, Signal{ID: id, Dimension: signalDefs[i].dimension, Points: max(points, 0), Text: text, Evidence: ev})
+		return
+	}
+}
+
+func (sc *scorer) fillContext(a *Assessment) {
+	r := sc.ctxRow
+	a.AccountID, a.AccountName, a.Owner, a.ARR = r.AccountID, r.AccountName, r.Owner, r.ARR
+	lookback := sc.m.Windows.RecentWeeks + sc.m.Windows.BaselineWeeks
+	renewal, strategic, goal, lang := false, false, false, false
+	for k := 0; k < lookback; k++ {
+		s := sc.row(k)
+		if s == nil {
+			continue
+		}
+		if !renewal && s.RenewalDate.Known {
+			a.RenewalDate, renewal = snapshot.FormatDate(s.RenewalDate.V), true
+		}
+		if !strategic && s.Strategic.Known {
+			a.Strategic, strategic = s.Strategic.V, true
+		}
+		if !goal && s.SuccessGoal != "" {
+			a.SuccessGoal, goal = s.SuccessGoal, true
+		}
+		if !lang && s.Language != "" {
+			a.Language, lang = s.Language, true
+		}
+		if k < sc.m.Windows.RecentWeeks && a.GoalStatus == "" && s.GoalStatus != "" {
+			a.GoalStatus = s.GoalStatus
+		}
+		if s.Notes != "" && len(a.Notes) < maxNotes {
+			a.Notes = append(a.Notes, snapshot.FormatDate(s.Week)+": "+s.Notes)
+		}
+	}
+}
+
+// maxNotes is how many recent CRM notes travel with an assessment.
+const maxNotes = 3
+
+func (m Model) slaHours(t Tier) int {
+	switch t {
+	case Critical:
+		return m.SLAHours.Critical
+	case Elevated:
+		return m.SLAHours.Elevated
+	case Watch:
+		return m.SLAHours.Watch
+	case InsufficientEvidence:
+		return m.SLAHours.InsufficientEvidence
+	}
+	return 0
+}
+
+// median sorts xs in place and returns its median.
+func median(xs []float64) float64 {
+	for i := 1; i < len(xs); i++ {
+		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
+			xs[j], xs[j-1] = xs[j-1], xs[j]
+		}
+	}
+	n := len(xs)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// num writes a count without decimals (one when it is a median of halves)
+// and a fraction with two.
+func num(v float64, fraction bool) string {
+	if fraction {
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+func pct(f float64) string { return strconv.Itoa(int(math.Round(f*100))) + "%" }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

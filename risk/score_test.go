@@ -1,0 +1,366 @@
+package risk
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// firstWeek is a Monday; week(i) is i weeks later.
+var firstWeek = time.Date(2026, 8, 3, 0, 0, 0, 0, time.UTC)
+
+func week(i int) time.Time { return firstWeek.AddDate(0, 0, 7*i) }
+
+func day(t time.Time, days int) time.Time { return t.AddDate(0, 0, days) }
+
+// steady returns n weeks of a healthy, fully reported account.
+func steady(id string, n int) []snapshot.Snapshot {
+	rows := make([]snapshot.Snapshot, n)
+	for i := range rows {
+		w := week(i)
+		rows[i] = snapshot.Snapshot{
+			AccountID: id, AccountName: "Acct " + id, Week: w, Owner: "dana", ARR: 120000,
+			RenewalDate:          snapshot.Some(day(week(n-1), 200)),
+			Logins:               snapshot.Some(118 + (i*7)%5),
+			ActiveUsers:          snapshot.Some(40 + i%2),
+			LicensedSeats:        snapshot.Some(50),
+			DAUMAU:               snapshot.Some(0.42 + float64(i%3)/100),
+			FeatureAdoption:      snapshot.Some(0.6),
+			OpenTickets:          snapshot.Some(1),
+			CriticalOpenTickets:  snapshot.Some(0),
+			OldestOpenTicketDays: snapshot.Some(3),
+			Escalations:          snapshot.Some(0),
+			IntegrationErrors:    snapshot.Some(0),
+			UsersDeactivated:     snapshot.Some(0),
+			ChampionDeparted:     snapshot.Some(false),
+			LastExecContact:      snapshot.Some(day(w, -10)),
+			LastCSMMeeting:       snapshot.Some(day(w, -7)),
+			NPS:                  snapshot.Some(9),
+			OverdueInvoiceDays:   snapshot.Some(0),
+			DowngradeRequested:   snapshot.Some(false),
+			SuccessGoal:          "cut onboarding time in half",
+			GoalStatus:           snapshot.GoalOnTrack,
+			Language:             "en",
+		}
+	}
+	return rows
+}
+
+// textbook is the case the product was written for: logins down 38% over
+// three weeks, the sponsor silent six weeks, a critical ticket open 47
+// days, three users deactivated, renewal in 67 days.
+func textbook() []snapshot.Snapshot {
+	rows := steady("A-1", 12)
+	for i := range rows {
+		rows[i].Logins = snapshot.Some(120)
+	}
+	last := rows[11].Week
+	rows[9].Logins = snapshot.Some(100)
+	rows[10].Logins = snapshot.Some(85)
+	rows[11].Logins = snapshot.Some(74)
+	for i := 6; i < 12; i++ {
+		rows[i].LastExecContact = snapshot.Some(day(last, -42))
+	}
+	rows[11].CriticalOpenTickets = snapshot.Some(1)
+	rows[11].OpenTickets = snapshot.Some(3)
+	rows[11].OldestOpenTicketDays = snapshot.Some(47)
+	rows[10].UsersDeactivated = snapshot.Some(2)
+	rows[11].UsersDeactivated = snapshot.Some(1)
+	for i := range rows {
+		rows[i].RenewalDate = snapshot.Some(day(last, 67))
+	}
+	rows[11].Notes = "Sponsor moved to a new role; ops lead asked about export."
+	return rows
+}
+
+func signalIDs(a Assessment) []string {
+	var ids []string
+	for _, s := range a.Signals {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func TestTextbookCaseIsCritical(t *testing.T) {
+	m := DefaultModel()
+	a := m.Score(textbook(), time.Time{})
+	if a.Tier != Critical {
+		t.Fatalf("tier = %s (score %d), want critical; signals %v dims %v", a.Tier, a.Score, signalIDs(a), a.Dimensions)
+	}
+	for _, id := range []string{SigLoginDrop, SigExecSponsorSilence, SigCriticalTicketOpen, SigUsersDeactivated} {
+		if !slices.Contains(signalIDs(a), id) {
+			t.Errorf("missing signal %s; got %v", id, signalIDs(a))
+		}
+	}
+	for _, s := range a.Signals {
+		if s.ID == SigLoginDrop && !strings.Contains(s.Text, "38%") {
+			t.Errorf("login_drop text %q does not give the 38%% drop", s.Text)
+		}
+		if s.ID == SigExecSponsorSilence && !strings.Contains(s.Text, "42 days") {
+			t.Errorf("exec_sponsor_silence text %q does not give 42 days", s.Text)
+		}
+		if s.ID == SigCriticalTicketOpen && !strings.Contains(s.Text, "47 days") {
+			t.Errorf("critical_ticket_open text %q does not give 47 days", s.Text)
+		}
+	}
+	if a.RenewalDate != "2026-12-25" || a.AsOf != "2026-10-19" {
+		t.Errorf("renewal %s as of %s", a.RenewalDate, a.AsOf)
+	}
+	if a.SLAHours != 48 || a.ModelVersion != ModelVersion || a.ConfigHash != m.Hash() {
+		t.Errorf("sla %d version %q hash %q", a.SLAHours, a.ModelVersion, a.ConfigHash)
+	}
+	if len(a.Notes) != 1 || !strings.Contains(a.Notes[0], "Sponsor moved") {
+		t.Errorf("notes = %q", a.Notes)
+	}
+	if len(a.Missing) != 0 {
+		t.Errorf("missing = %v, want none", a.Missing)
+	}
+}
+
+func TestSteadyAccountIsHealthy(t *testing.T) {
+	a := DefaultModel().Score(steady("A-2", 20), time.Time{})
+	if a.Tier != Healthy || a.Score != 0 {
+		t.Fatalf("tier %s score %d signals %v", a.Tier, a.Score, signalIDs(a))
+	}
+}
+
+func TestHolidayWeekStaysBelowElevated(t *testing.T) {
+	m := DefaultModel()
+	for pos := 0; pos < 3; pos++ { // the holiday in each week of the recent window
+		rows := steady("A-3", 14)
+		i := 13 - pos
+		rows[i].Logins = snapshot.Some(rows[i].Logins.V * 3 / 10)
+		rows[i].ActiveUsers = snapshot.Some(rows[i].ActiveUsers.V * 3 / 10)
+		rows[i].DAUMAU = snapshot.Some(rows[i].DAUMAU.V * 0.3)
+		a := m.Score(rows, time.Time{})
+		if a.Tier.AtRisk() || a.Score >= m.Thresholds.Elevated {
+			t.Errorf("holiday %d weeks back: tier %s score %d signals %v", pos, a.Tier, a.Score, signalIDs(a))
+		}
+		if slices.Contains(signalIDs(a), SigLoginDrop) {
+			t.Errorf("holiday %d weeks back raised login_drop", pos)
+		}
+	}
+}
+
+func TestSustainedDropFires(t *testing.T) {
+	rows := steady("A-4", 14)
+	rows[12].Logins = snapshot.Some(60)
+	rows[13].Logins = snapshot.Some(55)
+	a := DefaultModel().Score(rows, time.Time{})
+	if !slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Fatalf("two weeks at half the baseline did not raise login_drop: %v", signalIDs(a))
+	}
+}
+
+func TestSeasonalDipIsDiscounted(t *testing.T) {
+	m := DefaultModel()
+	rows := steady("A-5", 70)
+	// Every December logins halve for three weeks: last year and this year.
+	dip := func(i int) { rows[i].Logins = snapshot.Some(rows[i].Logins.V / 2) }
+	end := 69
+	for _, i := range []int{end, end - 1, end - 2, end - 52, end - 53, end - 54} {
+		dip(i)
+	}
+	a := m.Score(rows, time.Time{})
+	if slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Errorf("a dip repeated from last year raised login_drop: %+v", a.Signals)
+	}
+	// Without last year's dip the same drop is a signal.
+	rows2 := steady("A-5", 70)
+	for _, i := range []int{end, end - 1, end - 2} {
+		rows2[i].Logins = snapshot.Some(rows2[i].Logins.V / 2)
+	}
+	if b := m.Score(rows2, time.Time{}); !slices.Contains(signalIDs(b), SigLoginDrop) {
+		t.Errorf("a new dip did not raise login_drop: %v", signalIDs(b))
+	}
+}
+
+func TestUnknownUsageIsInsufficientEvidence(t *testing.T) {
+	rows := steady("A-6", 12)
+	for i := range rows {
+		rows[i].Logins = snapshot.Opt[int]{}
+		rows[i].ActiveUsers = snapshot.Opt[int]{}
+		rows[i].DAUMAU = snapshot.Opt[float64]{}
+		rows[i].FeatureAdoption = snapshot.Opt[float64]{}
+	}
+	a := DefaultModel().Score(rows, time.Time{})
+	if a.Tier != InsufficientEvidence {
+		t.Fatalf("tier = %s, want insufficient_evidence", a.Tier)
+	}
+	for _, f := range []string{"logins", "active_users", "dau_mau", "feature_adoption"} {
+		if !slices.Contains(a.Missing, f) {
+			t.Errorf("missing %v lacks %s", a.Missing, f)
+		}
+	}
+}
+
+func TestKnownRiskBeatsMissingEvidence(t *testing.T) {
+	rows := textbook()
+	for i := range rows {
+		rows[i].DAUMAU = snapshot.Opt[float64]{}
+		rows[i].NPS = snapshot.Opt[int]{}
+		rows[i].GoalStatus = ""
+		rows[i].OverdueInvoiceDays = snapshot.Opt[int]{}
+		rows[i].DowngradeRequested = snapshot.Opt[bool]{}
+	}
+	a := DefaultModel().Score(rows, time.Time{})
+	if !a.Tier.AtRisk() {
+		t.Fatalf("tier = %s, want the known evidence's tier", a.Tier)
+	}
+	for _, f := range []string{"dau_mau", "nps", "goal_status", "overdue_invoice_days", "downgrade_requested"} {
+		if !slices.Contains(a.Missing, f) {
+			t.Errorf("missing %v lacks %s", a.Missing, f)
+		}
+	}
+}
+
+func TestStaleAccountIsNotHealthy(t *testing.T) {
+	rows := steady("A-7", 10)
+	a := DefaultModel().Score(rows, week(20))
+	if a.Tier != InsufficientEvidence {
+		t.Fatalf("an account with no rows for 10 weeks scored %s", a.Tier)
+	}
+}
+
+func TestEverySignalHasEvidence(t *testing.T) {
+	rows := textbook()
+	last := len(rows) - 1
+	for i := last - 2; i <= last; i++ {
+		rows[i].ActiveUsers = snapshot.Some(12)
+		rows[i].DAUMAU = snapshot.Some(0.1)
+		rows[i].FeatureAdoption = snapshot.Some(0.2)
+		rows[i].IntegrationErrors = snapshot.Some(30)
+		rows[i].LastCSMMeeting = snapshot.Some(day(rows[last].Week, -90))
+	}
+	rows[last].ChampionDeparted = snapshot.Some(true)
+	rows[last].NPS = snapshot.Some(3)
+	rows[last].Escalations = snapshot.Some(2)
+	rows[last].OverdueInvoiceDays = snapshot.Some(60)
+	rows[last].DowngradeRequested = snapshot.Some(true)
+	rows[last].GoalStatus = snapshot.GoalOffTrack
+	a := DefaultModel().Score(rows, time.Time{})
+	want := []string{SigLoginDrop, SigActiveUsersDrop, SigDAUMAUDecline, SigFeatureAdoptionDecline, SigSeatUtilisationLow,
+		SigUsersDeactivated, SigChampionDeparted, SigExecSponsorSilence, SigCSMContactGap, SigNPSLow, SigNPSDrop,
+		SigCriticalTicketOpen, SigEscalations, SigIntegrationErrors, SigInvoiceOverdue, SigDowngradeRequested, SigGoalOffTrack}
+	got := signalIDs(a)
+	for _, id := range want {
+		if !slices.Contains(got, id) {
+			t.Errorf("signal %s not raised; got %v", id, got)
+		}
+	}
+	if a.Score != 100 || a.Tier != Critical {
+		t.Errorf("score %d tier %s", a.Score, a.Tier)
+	}
+	for _, s := range a.Signals {
+		ev := s.Evidence
+		if ev.Field == "" || len(ev.Weeks) == 0 || len(ev.Weeks) != len(ev.Values) || s.Text == "" || s.Dimension == "" {
+			t.Errorf("signal %s has incomplete evidence: %+v text %q", s.ID, ev, s.Text)
+		}
+		if !strings.HasSuffix(s.Text, ".") {
+			t.Errorf("signal %s text is not a sentence: %q", s.ID, s.Text)
+		}
+	}
+	for dim, p := range a.Dimensions {
+		if p < 0 || p > 35 {
+			t.Errorf("dimension %s = %d, outside its cap", dim, p)
+		}
+	}
+}
+
+func TestSilenceAndTicketsAlwaysFlagged(t *testing.T) {
+	m := DefaultModel()
+	m.Signals.ExecSponsorSilence.Points, m.Signals.ExecSponsorSilence.SeverePoints = 0, 0
+	m.Signals.UnresolvedTickets.Points, m.Signals.UnresolvedTickets.SeverePoints = 0, 0
+	rows := steady("A-8", 12)
+	last := rows[11].Week
+	rows[11].LastExecContact = snapshot.Some(day(last, -40))
+	rows[11].OldestOpenTicketDays = snapshot.Some(30)
+	a := m.Score(rows, time.Time{})
+	for _, id := range []string{SigExecSponsorSilence, SigUnresolvedTickets} {
+		if !slices.Contains(signalIDs(a), id) {
+			t.Errorf("%s not flagged at zero points: %v", id, signalIDs(a))
+		}
+	}
+}
+
+func TestScoreIgnoresRowsAfterAsOfAndOrder(t *testing.T) {
+	m := DefaultModel()
+	rows := textbook()
+	asOf := rows[11].Week
+	extra := steady("A-1", 16)[12:] // four later, healthy weeks
+	all := append(slices.Clone(rows), extra...)
+	slices.Reverse(all)
+	a := m.Score(all, asOf)
+	b := m.Score(rows, time.Time{})
+	if a.Score != b.Score || a.Tier != b.Tier || a.AsOf != b.AsOf {
+		t.Errorf("shuffled with later rows: %d %s %s; sorted: %d %s %s", a.Score, a.Tier, a.AsOf, b.Score, b.Tier, b.AsOf)
+	}
+}
+
+func TestScorePortfolioRanks(t *testing.T) {
+	m := DefaultModel()
+	var rows []snapshot.Snapshot
+	rows = append(rows, steady("H", 12)...)
+	rows = append(rows, textbook()...)
+	unknown := steady("U", 12)
+	for i := range unknown {
+		unknown[i].Logins, unknown[i].ActiveUsers = snapshot.Opt[int]{}, snapshot.Opt[int]{}
+		unknown[i].DAUMAU, unknown[i].FeatureAdoption = snapshot.Opt[float64]{}, snapshot.Opt[float64]{}
+	}
+	rows = append(rows, unknown...)
+	big := textbook()
+	for i := range big {
+		big[i].AccountID = "B"
+		big[i].ARR = 2_000_000
+	}
+	rows = append(rows, big...)
+	slices.Reverse(rows)
+	before := slices.Clone(rows)
+
+	as := m.ScorePortfolio(rows, time.Time{})
+	var order []string
+	for i, a := range as {
+		order = append(order, a.AccountID)
+		if a.Priority != i+1 {
+			t.Errorf("priority %d at position %d", a.Priority, i)
+		}
+	}
+	if want := []string{"B", "A-1", "U", "H"}; !slices.Equal(order, want) {
+		t.Errorf("order = %v, want %v", order, want)
+	}
+	for i := range rows {
+		if rows[i].AccountID != before[i].AccountID || !rows[i].Week.Equal(before[i].Week) {
+			t.Fatal("ScorePortfolio modified its input")
+		}
+	}
+	groups := GroupByAccount(rows)
+	if len(groups) != 4 {
+		t.Fatalf("%d groups", len(groups))
+	}
+	for _, g := range groups {
+		for i := 1; i < len(g); i++ {
+			if g[i].AccountID != g[0].AccountID || g[i].Week.Before(g[i-1].Week) {
+				t.Fatal("group not one account sorted by week")
+			}
+		}
+	}
+}
+
+func TestRenewalProximityRaisesUrgencyNotScore(t *testing.T) {
+	m := DefaultModel()
+	near, far := textbook(), textbook()
+	for i := range near {
+		near[i].RenewalDate = snapshot.Some(day(near[11].Week, 20))
+		far[i].RenewalDate = snapshot.Some(day(far[11].Week, 400))
+	}
+	a, b := m.Score(near, time.Time{}), m.Score(far, time.Time{})
+	if a.Score != b.Score {
+		t.Errorf("renewal changed the score: %d vs %d", a.Score, b.Score)
+	}
+	if a.Urgency <= b.Urgency {
+		t.Errorf("near renewal urgency %v <= far %v", a.Urgency, b.Urgency)
+	}
+}

@@ -1,0 +1,255 @@
+package simulate
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+func testOptions(seed int64) Options {
+	return Options{Accounts: 80, Weeks: 40, Start: time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), Seed: seed}
+}
+
+func TestPortfolioIsDeterministic(t *testing.T) {
+	a, ca := Portfolio(testOptions(3))
+	b, cb := Portfolio(testOptions(3))
+	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(ca, cb) {
+		t.Fatal("same options produced different portfolios")
+	}
+	c, _ := Portfolio(testOptions(4))
+	if reflect.DeepEqual(a, c) {
+		t.Fatal("different seeds produced the same portfolio")
+	}
+}
+
+func TestPortfolioShape(t *testing.T) {
+	opts := testOptions(11)
+	rows, churn := Portfolio(opts)
+	byAccount := map[string][]snapshot.Snapshot{}
+	for _, r := range rows {
+		byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
+		if r.Week.Weekday() != time.Monday {
+			t.Fatalf("%s: week %s is not a Monday", r.AccountID, r.Week)
+		}
+		if r.Owner == "" || r.AccountName == "" || r.ARR <= 0 {
+			t.Fatalf("%s: required field missing: %+v", r.AccountID, r)
+		}
+	}
+	if len(byAccount) != opts.Accounts {
+		t.Fatalf("got %d accounts, want %d", len(byAccount), opts.Accounts)
+	}
+	if want := 12; len(churn) != want { // 15% of 80
+		t.Fatalf("got %d churners, want %d", len(churn), want)
+	}
+	quiet := 0
+	for _, c := range churn {
+		hist := byAccount[c.AccountID]
+		last := hist[len(hist)-1].Week
+		if !last.Before(snapshot.Monday(c.Date)) {
+			t.Errorf("%s: rows continue to %s, past churn on %s", c.AccountID, last.Format(time.DateOnly), c.Date.Format(time.DateOnly))
+		}
+		if c.Quiet {
+			quiet++
+			continue
+		}
+		if len(c.Patterns) < 2 {
+			t.Errorf("%s: warning churner with patterns %v", c.AccountID, c.Patterns)
+		}
+		if weeks := int(c.Date.Sub(c.Onset).Hours() / 24 / 7); weeks < 4 || weeks > 17 {
+			t.Errorf("%s: onset %d weeks before churn", c.AccountID, weeks)
+		}
+	}
+	// Languages, owners and unknown cells all appear.
+	langs, owners, unknownNPS, hostile := map[string]bool{}, map[string]bool{}, 0, 0
+	for _, r := range rows {
+		langs[r.Language] = true
+		owners[r.Owner] = true
+		if !r.NPS.Known {
+			unknownNPS++
+		}
+		if r.Notes == HostileNote {
+			hostile++
+		}
+	}
+	for _, l := range []string{"en", "de", "fr", "zh"} {
+		if !langs[l] {
+			t.Errorf("no %s account", l)
+		}
+	}
+	if len(owners) < 4 {
+		t.Errorf("only %d owners", len(owners))
+	}
+	if unknownNPS == 0 || unknownNPS == len(rows) {
+		t.Errorf("NPS unknown in %d of %d rows; want some but not all", unknownNPS, len(rows))
+	}
+	if hostile != 1 {
+		t.Errorf("hostile note appears %d times, want once", hostile)
+	}
+}
+
+// The Christmas week is a trap for everyone: usage drops across the board
+// without anyone churning.
+func TestHolidayWeekDipsForEveryone(t *testing.T) {
+	rows, _ := Portfolio(testOptions(5))
+	var before, holiday float64
+	for _, r := range rows {
+		if !r.Logins.Known {
+			continue
+		}
+		switch r.Week.Format(time.DateOnly) {
+		case "2025-12-15":
+			before += float64(r.Logins.V)
+		case "2025-12-22":
+			holiday += float64(r.Logins.V)
+		}
+	}
+	if holiday > 0.7*before {
+		t.Fatalf("holiday logins %v vs %v the week before: no dip", holiday, before)
+	}
+}
+
+func TestChurnersDeclineAndStayersDoNot(t *testing.T) {
+	opts := testOptions(21)
+	opts.MissingRate = -1
+	rows, churn := Portfolio(opts)
+	churnAt := ChurnMap(churn)
+	quiet := map[string]bool{}
+	for _, c := range churn {
+		quiet[c.AccountID] = c.Quiet || !hasPattern(c.Patterns, UsageDecay)
+	}
+	first, last := map[string]float64{}, map[string]float64{}
+	for _, r := range rows {
+		if !r.Logins.Known {
+			continue
+		}
+		if r.Week.Before(opts.Start.AddDate(0, 0, 21)) {
+			first[r.AccountID] += float64(r.Logins.V) / 3
+		}
+		last[r.AccountID] = float64(r.Logins.V)
+	}
+	var fell, decaying int
+	for id := range churnAt {
+		if quiet[id] {
+			continue
+		}
+		decaying++
+		if last[id] < 0.8*first[id] {
+			fell++
+		}
+	}
+	if decaying == 0 || fell < decaying*3/4 {
+		t.Fatalf("only %d of %d usage-decay churners fell 20%%", fell, decaying)
+	}
+}
+
+func TestWriteChurnCSV(t *testing.T) {
+	var buf bytes.Buffer
+	c := []Churn{{AccountID: "A-1", Date: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC),
+		Onset: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Patterns: []Pattern{UsageDecay, SponsorSilence}}}
+	if err := WriteChurnCSV(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	want := "account_id,churn_date,onset_date,patterns,quiet\nA-1,2026-03-04,2026-01-05,usage_decay;sponsor_silence,false\n"
+	if buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+}
+
+// The committed example files must be exactly what the generator writes,
+// so they cannot drift from the code. Regenerate with `go generate ./simulate/`.
+func TestExampleFilesAreCurrent(t *testing.T) {
+	files, err := ExampleFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join("..", "examples", name))
+		if err != nil {
+			t.Fatalf("%v (run go generate ./simulate/)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("examples/%s differs from the generator output; run go generate ./simulate/", name)
+		}
+	}
+}
+
+func TestBookReadsBackAndHasTheTextbookCase(t *testing.T) {
+	b, err := snapshot.Read(bytes.NewReader(mustFile(t, "portfolio.csv")), "portfolio.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rejected) != 0 || len(b.Rows) != 600 {
+		t.Fatalf("read %d rows, %d rejected; want 600 and none", len(b.Rows), len(b.Rejected))
+	}
+	var nw []snapshot.Snapshot
+	for _, r := range b.Rows {
+		if r.AccountName == "Northwind Freight" {
+			nw = append(nw, r)
+		}
+	}
+	if len(nw) != 12 {
+		t.Fatalf("Northwind Freight has %d rows", len(nw))
+	}
+	last, threeAgo := nw[11], nw[8]
+	if drop := 1 - float64(last.Logins.V)/float64(threeAgo.Logins.V); drop < 0.375 || drop > 0.385 {
+		t.Errorf("logins fell %.3f over 3 weeks, want 38%%", drop)
+	}
+	days := func(a, b time.Time) int { return int(a.Sub(b).Hours() / 24) }
+	if d := days(last.Week, last.LastExecContact.V); d != 42 {
+		t.Errorf("sponsor silent %d days, want 42", d)
+	}
+	if last.CriticalOpenTickets.V != 1 || last.OldestOpenTicketDays.V != 47 {
+		t.Errorf("critical %d, oldest %d days; want 1 and 47", last.CriticalOpenTickets.V, last.OldestOpenTicketDays.V)
+	}
+	if last.UsersDeactivated.V != 3 || days(last.RenewalDate.V, last.Week) != 67 {
+		t.Errorf("deactivated %d, renewal in %d days; want 3 and 67", last.UsersDeactivated.V, days(last.RenewalDate.V, last.Week))
+	}
+	if !strings.Contains(string(mustFile(t, "portfolio.csv")), HostileNote) {
+		t.Error("the book lacks the hostile note")
+	}
+}
+
+func mustFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The README tells the example book's story under the default model: a
+// handful of critical and elevated accounts led by Northwind Freight, most
+// accounts healthy, two without usage data. If a model change moves the mix
+// out of these bands, the README and the book need another look.
+func TestBookMixUnderDefaultModel(t *testing.T) {
+	as := risk.DefaultModel().ScorePortfolio(Book(), BookWeek)
+	n := map[risk.Tier]int{}
+	var northwind risk.Assessment
+	for _, a := range as {
+		n[a.Tier]++
+		if a.AccountName == "Northwind Freight" {
+			northwind = a
+		}
+	}
+	t.Logf("tiers: %v", n)
+	if northwind.Tier != risk.Critical {
+		t.Errorf("Northwind Freight is %s (score %d), want critical", northwind.Tier, northwind.Score)
+	}
+	bands := map[risk.Tier][2]int{
+		risk.Critical: {3, 5}, risk.Elevated: {4, 8}, risk.Watch: {6, 13},
+		risk.Healthy: {25, 34}, risk.InsufficientEvidence: {1, 3},
+	}
+	for tier, b := range bands {
+		if n[tier] < b[0] || n[tier] > b[1] {
+			t.Errorf("%d %s accounts, want %d..%d", n[tier], tier, b[0], b[1])
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package snapshot
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// columns maps a file's header onto the format's fields.
+type columns struct {
+	fields []field  // per column; fExtra for unknown ones
+	extra  []string // per column: the unknown column's name as written
+	skip   []bool   // a repeated column: ignored after a warning
+}
+
+// mapHeader reads a header (CSV) or the key set of an object (JSON) and warns
+// once per file about each unknown or repeated column.
+func (rd *reader) mapHeader(name string, header []string) columns {
+	cols := columns{fields: make([]field, len(header)), extra: make([]string, len(header)), skip: make([]bool, len(header))}
+	seen := make(map[string]int, len(header))
+	for i, h := range header {
+		key := strings.ToLower(strings.TrimSpace(h))
+		f := lookupField(key)
+		cols.fields[i] = f
+		if j, dup := seen[key]; dup && key != "" {
+			cols.skip[i] = true
+			rd.warn("%s: column %d %q repeats column %d; its values are ignored", name, i+1, strings.TrimSpace(h), j+1)
+			continue
+		}
+		seen[key] = i
+		if f == fExtra {
+			cols.extra[i] = strings.Clone(strings.TrimSpace(h))
+			if cols.extra[i] == "" {
+				cols.extra[i] = "column " + strconv.Itoa(i+1)
+			}
+			rd.warn("%s: unknown column %q is kept with each row but not used", name, cols.extra[i])
+		}
+	}
+	for _, f := range required {
+		found := false
+		for _, g := range cols.fields {
+			if g == f {
+				found = true
+				break
+			}
+		}
+		if !found {
+			rd.warn("%s: no %s column; every row will be rejected", name, Fields[f])
+		}
+	}
+	return cols
+}
+
+func (rd *reader) readCSV(r io.Reader, name string, size int64) error {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1 // a short or long row is reported, not fatal
+
+	header, err := cr.Read()
+	row := 1
+	if err == io.EOF {
+		rd.warn("%s: empty file, no rows", name)
+		return nil
+	}
+	if err != nil {
+		if pe := (*csv.ParseError)(nil); !errors.As(err, &pe) {
+			return err
+		}
+		// Without a header no row can be read; each is still reported.
+		rd.warn("%s: cannot read the header row: %v", name, err)
+		for {
+			_, err := cr.Read()
+			if err == io.EOF {
+				return nil
+			}
+			row++
+			if err != nil {
+				if pe := (*csv.ParseError)(nil); !errors.As(err, &pe) {
+					return err
+				}
+			}
+			rd.reject(Source{File: name, Row: row}, "header", "the header row could not be read")
+		}
+	}
+	cols := rd.mapHeader(name, header)
+	ncol := len(cols.fields)
+	estimated := size <= 0
+
+	for {
+		record, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		row++
+		src := Source{File: name, Row: row}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return err
+			}
+			rd.reject(src, "csv", pe.Err.Error()+" at line "+strconv.Itoa(pe.Line)+", column "+strconv.Itoa(pe.Column))
+			continue
+		}
+		if len(record) != ncol {
+			f := "csv"
+			if len(record) < ncol {
+				f = colName(cols, len(record))
+			}
+			rd.reject(src, f, "row has "+strconv.Itoa(len(record))+" cells, the header has "+strconv.Itoa(ncol))
+			continue
+		}
+		if !estimated && row == 1025 {
+			// Reserve room for the whole file once, from the bytes per row so far.
+			estimated = true
+			if perRow := cr.InputOffset() / int64(row); perRow > 0 {
+				rd.grow(int(size/perRow) + 64)
+			}
+		}
+
+		// Parse straight into the next slot of Rows: a Snapshot is large,
+		// and copying a million of them costs as much as reading them.
+		s := rd.next()
+		var present [numFields]bool
+		s.Source = src
+		bad := false
+		for i, cell := range record {
+			f := cols.fields[i]
+			if cols.skip[i] {
+				continue
+			}
+			v := strings.TrimSpace(cell)
+			if v == "" {
+				continue
+			}
+			if f == fExtra {
+				if s.Extra == nil {
+					s.Extra = make(map[string]string, 2)
+				}
+				s.Extra[cols.extra[i]] = strings.Clone(v)
+				continue
+			}
+			present[f] = true
+			if reason := rd.p.set(s, f, v); reason != "" {
+				rd.reject(src, Fields[f], reason)
+				bad = true
+				break
+			}
+		}
+		if bad {
+			rd.drop()
+		} else {
+			rd.accept(s, &present)
+		}
+	}
+}
+
+func colName(cols columns, i int) string {
+	if i < 0 || i >= len(cols.fields) {
+		return "csv"
+	}
+	if f := cols.fields[i]; f != fExtra {
+		return Fields[f]
+	}
+	if cols.extra[i] == "" {
+		return "column " + strconv.Itoa(i+1)
+	}
+	return cols.extra[i]
+}

@@ -1,0 +1,220 @@
+package snapshot
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func date(s string) time.Time {
+	t, ok := parseDate(s)
+	if !ok {
+		panic(s)
+	}
+	return t
+}
+
+func TestReadCSVValidatesEachRow(t *testing.T) {
+	b, err := ReadFiles([]string{"testdata/mixed.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range b.Rows {
+		ids = append(ids, r.AccountID)
+	}
+	if want := []string{"A-1", "A-1", "A-11"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("accepted %v, want %v", ids, want)
+	}
+	type rej struct {
+		row   int
+		field string
+		has   string
+	}
+	want := []rej{
+		{4, "arr", "negative"},
+		{5, "dau_mau", "outside [0,1]"},
+		{6, "owner", "required"},
+		{7, "week", "testdata/mixed.csv row 2"},
+		{8, "logins", "not a whole number"},
+		{9, "nps", "outside 0..10"},
+		{10, "goal_status", "not one of"},
+		{11, "champion_departed", "not a boolean"},
+		{12, "week", "not a date"},
+		{13, "arr", "4 cells, the header has 13"},
+	}
+	if len(b.Rejected) != len(want) {
+		t.Fatalf("rejected %d rows, want %d: %+v", len(b.Rejected), len(want), b.Rejected)
+	}
+	for i, w := range want {
+		got := b.Rejected[i]
+		if got.File != "testdata/mixed.csv" || got.Row != w.row || got.Field != w.field || !strings.Contains(got.Reason, w.has) {
+			t.Errorf("rejection %d = %+v, want row %d field %s reason containing %q", i, got, w.row, w.field, w.has)
+		}
+	}
+
+	first := b.Rows[0]
+	if !first.Week.Equal(date("2026-11-16")) || first.Week.Weekday() != time.Monday {
+		t.Errorf("week %v not normalised to Monday", first.Week)
+	}
+	if !first.Logins.Known || first.Logins.V != 120 || first.NPS.V != 8 || first.ChampionDeparted.V || !first.ChampionDeparted.Known {
+		t.Errorf("first row misread: %+v", first)
+	}
+	if first.Notes != `Quarterly review, went "fine"` || first.Extra["region"] != "emea" || first.Source.Row != 2 {
+		t.Errorf("notes %q extra %v source %+v", first.Notes, first.Extra, first.Source)
+	}
+	second := b.Rows[1]
+	if second.Logins.Known || second.NPS.Known {
+		t.Error("empty cells must stay unknown")
+	}
+	if second.GoalStatus != GoalAtRisk || !second.ChampionDeparted.V {
+		t.Errorf("second row: goal %q champion %v", second.GoalStatus, second.ChampionDeparted)
+	}
+	last := b.Rows[2]
+	if last.Logins.V != 3 || !last.DAUMAU.Known || last.DAUMAU.V != 0 || last.GoalStatus != GoalOffTrack || !last.ChampionDeparted.V || last.ARR != 0 {
+		t.Errorf("last row misread: %+v", last)
+	}
+	if n := strings.Count(strings.Join(b.Warnings, "\n"), `unknown column "region"`); n != 1 {
+		t.Errorf("want one warning for the unknown column, got %d: %v", n, b.Warnings)
+	}
+}
+
+func TestReadJSONArrayAndNDJSON(t *testing.T) {
+	array := `[
+	  {"account_id": "A-1", "account_name": "Northwind", "week": "2026-11-16", "owner": "dana", "arr": 1000, "logins": 12, "strategic": true, "language": "zh", "tier": "gold"},
+	  {"account_id": "A-2", "account_name": "Contoso", "week": "2026-11-16T00:00:00Z", "owner": "lee", "arr": "2000", "dau_mau": null, "nps": 12},
+	  {"account_id": "A-3", "account_name": "X", "week": "2026-11-16", "owner": "lee", "arr": 1, "logins": [1]},
+	  {"ACCOUNT_ID": "A-4", "Account_Name": "Y", "Week": "2026-11-17", "Owner": "lee", "ARR": 3, "tier": "silver"}
+	]`
+	b, err := Read(strings.NewReader(array), "in.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rows) != 2 || len(b.Rejected) != 2 {
+		t.Fatalf("rows %d rejected %+v", len(b.Rows), b.Rejected)
+	}
+	if r := b.Rows[0]; !r.Strategic.V || r.Language != "zh" || r.Logins.V != 12 || r.Extra["tier"] != `gold` || r.Source.Row != 1 {
+		t.Errorf("row 1 misread: %+v", r)
+	}
+	if r := b.Rows[1]; r.AccountID != "A-4" || r.Source.Row != 4 || !r.Week.Equal(date("2026-11-16")) {
+		t.Errorf("row 4 misread: %+v", r)
+	}
+	if r := b.Rejected[0]; r.Row != 2 || r.Field != "nps" {
+		t.Errorf("rejection %+v", r)
+	}
+	if r := b.Rejected[1]; r.Row != 3 || r.Field != "logins" || !strings.Contains(r.Reason, "array") {
+		t.Errorf("rejection %+v", r)
+	}
+	if len(b.Warnings) != 1 {
+		t.Errorf("want one warning for the unknown field tier, got %v", b.Warnings)
+	}
+
+	nd := `{"account_id": "A-1", "account_name": "N", "week": "2026-11-16", "owner": "d", "arr": 1}
+{"account_id": "A-2", "account_name": "N", "week": "2026-11-16", "owner": "d", "arr": 1,
+
+{"account_id": "A-3", "account_name": "N", "week": "2026-11-16", "owner": "d", "arr": 1}
+`
+	b, err = Read(strings.NewReader(nd), "in.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rows) != 2 || len(b.Rejected) != 1 || b.Rejected[0].Row != 2 || b.Rows[1].Source.Row != 3 {
+		t.Errorf("ndjson: rows %+v rejected %+v", b.Rows, b.Rejected)
+	}
+}
+
+func TestDuplicatesAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.csv")
+	c := filepath.Join(dir, "c.json")
+	os.WriteFile(a, []byte("account_id,account_name,week,owner,arr\nA-1,N,2026-11-16,d,1\nA-1,N,2026-11-09,d,1\n"), 0o644)
+	os.WriteFile(c, []byte(`[{"account_id":"A-1","account_name":"N","week":"2026-11-11","owner":"d","arr":1}]`), 0o644)
+	b, err := ReadFiles([]string{a, c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rows) != 2 || len(b.Rejected) != 1 {
+		t.Fatalf("rows %d rejected %+v", len(b.Rows), b.Rejected)
+	}
+	r := b.Rejected[0]
+	if r.File != c || r.Row != 1 || r.Field != "week" || !strings.Contains(r.Reason, a+" row 3") {
+		t.Errorf("rejection %+v", r)
+	}
+}
+
+func TestReadFilesMissingFileNamesIt(t *testing.T) {
+	_, err := ReadFiles([]string{"testdata/nope.csv"})
+	if err == nil || !strings.Contains(err.Error(), "testdata/nope.csv") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSniffingWithoutExtension(t *testing.T) {
+	b, err := Read(strings.NewReader("\n  [{\"account_id\":\"A\",\"account_name\":\"N\",\"week\":\"2026-11-16\",\"owner\":\"d\",\"arr\":1}]"), "stdin")
+	if err != nil || len(b.Rows) != 1 {
+		t.Fatalf("json sniff: %v %+v", err, b)
+	}
+	b, err = Read(strings.NewReader("\uFEFFaccount_id,account_name,week,owner,arr\nA,N,2026-11-16,d,1\n"), "stdin")
+	if err != nil || len(b.Rows) != 1 {
+		t.Fatalf("csv sniff with BOM: %v %+v", err, b)
+	}
+	b, err = Read(strings.NewReader(""), "empty.csv")
+	if err != nil || len(b.Rows) != 0 || len(b.Warnings) != 1 {
+		t.Fatalf("empty: %v %+v", err, b)
+	}
+}
+
+func TestWriteCSVRoundTrips(t *testing.T) {
+	b, err := ReadFiles([]string{"testdata/mixed.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := b.Rows
+	rows[0].RenewalDate = Some(date("2027-02-01"))
+	rows[0].LastExecContact = Some(date("2026-10-01"))
+	rows[0].FeatureAdoption = Some(0.125)
+	rows[0].Strategic = Some(true)
+	rows[0].Language = "de"
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&buf, "round.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rejected) != 0 || len(back.Rows) != len(rows) {
+		t.Fatalf("round trip: %+v", back.Rejected)
+	}
+	for i := range rows {
+		want, got := rows[i], back.Rows[i]
+		want.Source, got.Source = Source{}, Source{}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+}
+
+func TestMonday(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-11-16": "2026-11-16", "2026-11-22": "2026-11-16", "2026-11-23": "2026-11-23",
+		"2027-01-01": "2026-12-28", "2024-02-29": "2024-02-26", "1969-12-31": "1969-12-29",
+	} {
+		if got := FormatDate(Monday(date(in))); got != want {
+			t.Errorf("Monday(%s) = %s, want %s", in, got, want)
+		}
+	}
+	local := time.Date(2026, 11, 22, 23, 0, 0, 0, time.FixedZone("x", -8*3600))
+	if got := FormatDate(Monday(local)); got != "2026-11-16" {
+		t.Errorf("a local Sunday evening moved weeks: %s", got)
+	}
+	for _, bad := range []string{"2026-13-01", "2026-02-29", "2026-1-01", "26-11-16", "2026/11/16", ""} {
+		if _, ok := parseDate(bad); ok {
+			t.Errorf("parseDate(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/churnwatch/churnwatch/review"
+)
+
+var states = []review.State{review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}
+
+// ReviewItem is one row of `reviews list --json` (a contract).
+type ReviewItem struct {
+	ReviewID  string `json:"review_id"`
+	AccountID string `json:"account_id"`
+	Tier      string `json:"tier"`
+	Score     int64  `json:"score"`
+	State     string `json:"state"`
+	Owner     string `json:"owner"`
+}
+
+// runReviews lists reviews from Temporal's visibility store, through the
+// search attributes the review workflows keep current.
+func runReviews(ctx context.Context, args []string, out io.Writer) error {
+	if _, rest, err := splitSub(args, "list"); err != nil {
+		return err
+	} else {
+		args = rest
+	}
+	fs := newFlagSet("reviews list")
+	state := fs.String("state", "", "only reviews in this state ("+joinStates()+")")
+	owner := fs.String("owner", "", "only reviews owned by this CSM")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if *state != "" && !slices.Contains(states, review.State(*state)) {
+		return usageError(fmt.Errorf("--state %q is not one of %s", *state, joinStates()))
+	}
+	c, _, err := dial(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	items, err := listReviews(ctx, c, review.State(*state), *owner)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REVIEW\tTIER\tSCORE\tSTATE\tOWNER")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", it.ReviewID, it.Tier, it.Score, it.State, it.Owner)
+	}
+	return tw.Flush()
+}
+
+func joinStates() string {
+	s := make([]string, len(states))
+	for i, st := range states {
+		s[i] = string(st)
+	}
+	return strings.Join(s, ", ")
+}
+
+func listReviews(ctx context.Context, c client.Client, state review.State, owner string) ([]ReviewItem, error) {
+	query := fmt.Sprintf("WorkflowType = '%s'", review.ReviewWorkflow)
+	if state != "" {
+		query += fmt.Sprintf(" AND %s = '%s'", review.AttrReviewState, state)
+	}
+	if owner != "" {
+		query += fmt.Sprintf(" AND %s = '%s'", review.AttrOwner, strings.ReplaceAll(owner, "'", ""))
+	}
+	items := []ReviewItem{}
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("list reviews: %w", err)
+		}
+		for _, ex := range resp.Executions {
+			fields := ex.GetSearchAttributes().GetIndexedFields()
+			it := ReviewItem{ReviewID: ex.GetExecution().GetWorkflowId()}
+			decode := func(name string, v any) {
+				if p, ok := fields[name]; ok {
+					_ = converter.GetDefaultDataConverter().FromPayload(p, v)
+				}
+			}
+			decode(review.AttrAccountID, &it.AccountID)
+			decode(review.AttrRiskTier, &it.Tier)
+			decode(review.AttrRiskScore, &it.Score)
+			decode(review.AttrReviewState, &it.State)
+			decode(review.AttrOwner, &it.Owner)
+			items = append(items, it)
+		}
+		token = resp.NextPageToken
+		if len(token) == 0 {
+			break
+		}
+	}
+	slices.SortFunc(items, func(a, b ReviewItem) int { return strings.Compare(a.ReviewID, b.ReviewID) })
+	return items, nil
+}
+
+// runReview shows one review or records a decision, progress or outcome.
+func runReview(ctx context.Context, args []string, out io.Writer) error {
+	sub, rest, err := splitSub(args, "show", "approve", "reject", "progress", "outcome")
+	if err != nil {
+		return err
+	}
+	fs := newFlagSet("review " + sub)
+	asJSON := fs.Bool("json", false, "print JSON")
+	actor := fs.String("as", "", "who decides: the review's owner or a leader")
+	note := fs.String("note", "", "a note kept with the decision")
+	editFile := fs.String("edit-file", "", "approve with this edited outreach (first line may be 'Subject: ...')")
+	cause := fs.String("cause", "", "the cause the CSM confirms (kept apart from the suspected cause)")
+	reason := fs.String("reason", "", "why the review is rejected")
+	event := fs.String("event", "", "progress: outreach_sent or customer_responded")
+	result := fs.String("result", "", "outcome: saved, churned, still_at_risk or false_positive")
+	if err := fs.Parse(rest); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() != 1 {
+		return usageError(fmt.Errorf("review %s takes exactly one REVIEW_ID", sub))
+	}
+	id := fs.Arg(0)
+	if sub != "show" && *actor == "" {
+		return usageError(errors.New("--as CSM is required"))
+	}
+
+	var update string
+	var arg any
+	switch sub {
+	case "approve":
+		d := review.Decision{Kind: review.Approve, Actor: *actor, Note: *note, ConfirmedCause: *cause}
+		if *editFile != "" {
+			email, err := readEdit(*editFile)
+			if err != nil {
+				return err
+			}
+			d.Kind, d.EditedOutreach = review.EditAndApprove, &email
+		}
+		update, arg = review.UpdateDecide, d
+	case "reject":
+		if strings.TrimSpace(*reason) == "" {
+			return usageError(errors.New("--reason TEXT is required to reject"))
+		}
+		update, arg = review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: *actor, Reason: *reason, Note: *note}
+	case "progress":
+		update, arg = review.UpdateProgress, review.Progress{Kind: review.EventKind(*event), Actor: *actor, Note: *note}
+	case "outcome":
+		update, arg = review.UpdateOutcome, review.Outcome{Kind: review.OutcomeKind(*result), Actor: *actor, Note: *note}
+	}
+
+	c, _, err := dial(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	var p review.Packet
+	if sub == "show" {
+		v, err := c.QueryWorkflow(ctx, id, "", review.QueryPacket)
+		if err != nil {
+			return fmt.Errorf("review %s: %w", id, err)
+		}
+		if err := v.Get(&p); err != nil {
+			return fmt.Errorf("review %s: %w", id, err)
+		}
+	} else {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID:   id,
+			UpdateName:   update,
+			Args:         []any{arg},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return fmt.Errorf("review %s %s: %w", sub, id, err)
+		}
+		if err := h.Get(ctx, &p); err != nil {
+			return fmt.Errorf("review %s %s: %w", sub, id, err)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	if sub != "show" {
+		fmt.Fprintf(out, "%s: %s by %s; state %s\n", id, sub, *actor, p.State)
+		return nil
+	}
+	printPacket(out, p)
+	return nil
+}
+
+// readEdit reads an edited outreach: an optional "Subject: ..." first line,
+// then the body.
+func readEdit(path string) (review.Email, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return review.Email{}, fmt.Errorf("--edit-file: %w", err)
+	}
+	text := strings.TrimSpace(string(b))
+	var e review.Email
+	if first, rest, ok := strings.Cut(text, "\n"); ok && strings.HasPrefix(strings.ToLower(first), "subject:") {
+		e.Subject = strings.TrimSpace(first[len("subject:"):])
+		text = strings.TrimSpace(rest)
+	}
+	e.Body = text
+	if e.Body == "" {
+		return e, fmt.Errorf("--edit-file %s: the edited outreach is empty", path)
+	}
+	return e, nil
+}
+
+func printPacket(out io.Writer, p review.Packet) {
+	a := p.Assessment
+	fmt.Fprintf(out, "%s — %s (%s), owner %s\n", p.ReviewID, p.AccountName, p.AccountID, p.Owner)
+	fmt.Fprintf(out, "State: %s   Tier: %s   Score: %d   ARR: %.0f   Renewal: %s\n", p.State, p.Severity, a.Score, a.ARR, a.RenewalDate)
+	fmt.Fprintf(out, "Event: %s\n", p.Event)
+	fmt.Fprintln(out, "\nEvidence:")
+	for _, s := range a.Signals {
+		fmt.Fprintf(out, "  [%s] +%d %s — %s (%s, weeks %s, values %v)\n", s.ID, s.Points, s.Dimension, s.Text, s.Evidence.Field, strings.Join(s.Evidence.Weeks, ".."), s.Evidence.Values)
+	}
+	if len(a.Missing) > 0 {
+		fmt.Fprintf(out, "  Missing evidence (unknown, not zero): %s\n", strings.Join(a.Missing, ", "))
+	}
+	if d := p.Draft; d != nil {
+		fmt.Fprintf(out, "\nBrief (%s, prompts %s):\n%s\n", d.Drafter, d.PromptVersion, indent(d.Brief))
+		fmt.Fprintf(out, "\nSuspected cause (not confirmed): %s\n", d.SuspectedCause)
+		fmt.Fprintln(out, "\nTwo-week save plan:")
+		for _, s := range d.SavePlan {
+			fmt.Fprintf(out, "  day %2d  %-10s %s\n", s.Day, s.Owner, s.Action)
+		}
+		fmt.Fprintf(out, "\nOutreach draft (%s) — not sent; approve to release it to the owner:\nSubject: %s\n%s\n", d.Outreach.Language, d.Outreach.Subject, indent(d.Outreach.Body))
+		for _, n := range d.Notes {
+			fmt.Fprintf(out, "note: %s\n", n)
+		}
+	} else {
+		fmt.Fprintln(out, "\nDrafts: still being written.")
+	}
+	if d := p.Decision; d != nil {
+		fmt.Fprintf(out, "\nDecision: %s by %s at %s", d.Kind, d.Actor, d.At.Format("2006-01-02 15:04"))
+		if d.Reason != "" {
+			fmt.Fprintf(out, " — %s", d.Reason)
+		}
+		if d.ConfirmedCause != "" {
+			fmt.Fprintf(out, "\nConfirmed cause: %s", d.ConfirmedCause)
+		}
+		fmt.Fprintln(out)
+	}
+	if p.FollowUpDate != "" {
+		fmt.Fprintf(out, "Follow-up: %s\n", p.FollowUpDate)
+	}
+	if o := p.Outcome; o != nil {
+		fmt.Fprintf(out, "Outcome: %s by %s\n", o.Kind, o.Actor)
+	}
+	if missing := p.Missing(); len(missing) > 0 {
+		fmt.Fprintf(out, "Packet incomplete: %s\n", strings.Join(missing, ", "))
+	}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n  ")
+}

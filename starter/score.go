@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// runScore scores snapshot files offline and prints the ranked report:
+//
+//	starter score --input FILE [--input FILE ...] [--as-of YYYY-MM-DD] [--json]
+//
+// Rejected rows are reported and the rest still scored; it fails only when
+// no account could be scored.
+func runScore(ctx context.Context, args []string, out io.Writer) error {
+	fs := newFlagSet("score")
+	inputs := fs.StringArray("input", nil, "snapshot file (CSV, JSON or NDJSON); repeatable")
+	asOfFlag := fs.String("as-of", "", "score as of the week holding this date (YYYY-MM-DD); default: the latest week in the input")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() > 0 {
+		return usageError(fmt.Errorf("unexpected argument %q (give files with --input)", fs.Arg(0)))
+	}
+	if len(*inputs) == 0 {
+		return usageError(errors.New("no input: give at least one --input FILE"))
+	}
+	var asOf time.Time
+	if *asOfFlag != "" {
+		t, ok := snapshot.ParseDate(*asOfFlag)
+		if !ok {
+			return usageError(fmt.Errorf("--as-of %q is not a date (YYYY-MM-DD)", *asOfFlag))
+		}
+		asOf = t
+	}
+	cfg, err := config.Load(fs)
+	if err != nil {
+		return err
+	}
+
+	batch, err := snapshot.ReadFiles(*inputs)
+	if err != nil {
+		return err
+	}
+	report := cfg.Risk.NewReport(batch, asOf)
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else if err := report.WriteTable(out); err != nil {
+		return err
+	}
+	if len(report.Accounts) == 0 {
+		if len(batch.Rejected) > 0 {
+			r := batch.Rejected[0]
+			return fmt.Errorf("no account could be scored: all %d rows were rejected (first: %s row %d, %s: %s)",
+				len(batch.Rejected), r.File, r.Row, r.Field, r.Reason)
+		}
+		return errors.New("no account could be scored: the input holds no rows")
+	}
+	return nil
+}

@@ -1,0 +1,525 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// sqlStore is the Store over database/sql, shared by both dialects.
+type sqlStore struct {
+	db      *sql.DB
+	d       *dialect
+	writeMu sync.Mutex // held around writes when d.serializeWrites
+}
+
+func newSQLStore(ctx context.Context, db *sql.DB, d *dialect) (*sqlStore, error) {
+	if err := db.PingContext(ctx); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, d); err != nil {
+		return nil, err
+	}
+	return &sqlStore{db: db, d: d}, nil
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
+
+// lockWrites serializes this process's writes where the dialect wants it.
+func (s *sqlStore) lockWrites() func() {
+	if !s.d.serializeWrites {
+		return func() {}
+	}
+	s.writeMu.Lock()
+	return s.writeMu.Unlock
+}
+
+// insertRows inserts n rows of len(cols) values with multi-row INSERTs, as
+// many rows per statement as the dialect's parameter limit allows. suffix
+// follows the VALUES list (an ON CONFLICT clause).
+func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, suffix string, n int, row func(i int) []any) error {
+	perStmt := min(s.d.maxParams/len(cols), 500)
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	args := make([]any, 0, perStmt*len(cols))
+	for start := 0; start < n; start += perStmt {
+		end := min(start+perStmt, n)
+		var q strings.Builder
+		q.WriteString(head)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			vals := row(i)
+			for j, v := range vals {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				args = append(args, v)
+				q.WriteString(s.d.placeholder(len(args)))
+			}
+			q.WriteByte(')')
+		}
+		q.WriteString(" " + suffix)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) SaveBatch(ctx context.Context, b Batch, rows []snapshot.Snapshot) error {
+	if b.ID == "" {
+		return fmt.Errorf("save batch: empty batch ID")
+	}
+	files, err := json.Marshal(nonNil(b.SourceFiles))
+	if err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	blobs := make([]string, len(rows))
+	for i := range rows {
+		blob, err := json.Marshal(&rows[i])
+		if err != nil {
+			return fmt.Errorf("save batch %s: row %d (%s): %w", b.ID, i, rows[i].AccountID, err)
+		}
+		blobs[i] = string(blob)
+	}
+
+	defer s.lockWrites()()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO batches (batch_id, source_files, ingested_at, row_count)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING`,
+		b.ID, string(files), s.d.timeArg(b.IngestedAt), len(rows))
+	if err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	} else if n == 0 {
+		return nil // already stored: snapshots are immutable, a retry writes nothing
+	}
+	err = s.insertRows(ctx, tx, "snapshots",
+		[]string{"batch_id", "seq", "account_id", "week", "source_file", "source_row", "data"}, "",
+		len(rows), func(i int) []any {
+			r := &rows[i]
+			return []any{b.ID, i, r.AccountID, r.Week.Format("2006-01-02"), r.Source.File, r.Source.Row, blobs[i]}
+		})
+	if err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) BatchRows(ctx context.Context, batchID string) ([]snapshot.Snapshot, error) {
+	var count int
+	err := s.db.QueryRowContext(ctx, `SELECT row_count FROM batches WHERE batch_id = $1`, batchID).Scan(&count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("batch %s: %w", batchID, ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", batchID, err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM snapshots WHERE batch_id = $1 ORDER BY seq`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", batchID, err)
+	}
+	defer rows.Close()
+	out := make([]snapshot.Snapshot, 0, count)
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", batchID, err)
+		}
+		var snap snapshot.Snapshot
+		if err := json.Unmarshal(blob, &snap); err != nil {
+			return nil, fmt.Errorf("batch %s: row %d: %w", batchID, len(out), err)
+		}
+		out = append(out, snap)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("batch %s: %w", batchID, err)
+	}
+	return out, nil
+}
+
+// historyChunk bounds the account IDs bound into one History query.
+const historyChunk = 1000
+
+func (s *sqlStore) History(ctx context.Context, accountIDs []string, through string) ([]snapshot.Snapshot, error) {
+	if len(accountIDs) == 0 {
+		return s.history(ctx, nil, through)
+	}
+	ids := append([]string(nil), accountIDs...)
+	sort.Strings(ids)
+	var out []snapshot.Snapshot
+	for start := 0; start < len(ids); start += historyChunk {
+		rows, err := s.history(ctx, ids[start:min(start+historyChunk, len(ids))], through)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) history(ctx context.Context, accountIDs []string, through string) ([]snapshot.Snapshot, error) {
+	var w where
+	w.in("s.account_id", accountIDs)
+	w.cmp("s.week", "<=", through)
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM (
+			SELECT s.account_id, s.week, s.data, ROW_NUMBER() OVER (
+				PARTITION BY s.account_id, s.week
+				ORDER BY b.ingested_at DESC, b.batch_id DESC, s.seq DESC) AS rn
+			FROM snapshots s JOIN batches b ON b.batch_id = s.batch_id`+w.String()+`
+		) h WHERE rn = 1 ORDER BY account_id, week`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("history through %s: %w", through, err)
+	}
+	defer rows.Close()
+	var out []snapshot.Snapshot
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return nil, fmt.Errorf("history through %s: %w", through, err)
+		}
+		var snap snapshot.Snapshot
+		if err := json.Unmarshal(blob, &snap); err != nil {
+			return nil, fmt.Errorf("history through %s: stored snapshot: %w", through, err)
+		}
+		out = append(out, snap)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history through %s: %w", through, err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) SaveScores(ctx context.Context, batchID string, as []risk.Assessment) error {
+	if len(as) == 0 {
+		return nil
+	}
+	blobs := make([]string, len(as))
+	weeks := map[string]bool{}
+	var weekList []string
+	for i := range as {
+		a := &as[i]
+		if a.AccountID == "" || a.AsOf == "" {
+			return fmt.Errorf("save scores: assessment %d has no account ID or as-of week", i)
+		}
+		blob, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("save scores: %s %s: %w", a.AccountID, a.AsOf, err)
+		}
+		blobs[i] = string(blob)
+		if !weeks[a.AsOf] {
+			weeks[a.AsOf] = true
+			weekList = append(weekList, a.AsOf)
+		}
+	}
+
+	defer s.lockWrites()()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
+	defer tx.Rollback()
+	err = s.insertRows(ctx, tx, "scores",
+		[]string{"account_id", "as_of", "config_hash", "model_version", "batch_id", "tier", "score", "arr", "owner", "scored_at", "data"},
+		"ON CONFLICT (account_id, as_of, config_hash) DO NOTHING",
+		len(as), func(i int) []any {
+			a := &as[i]
+			var scoredAt any
+			if !a.ScoredAt.IsZero() {
+				scoredAt = s.d.timeArg(a.ScoredAt)
+			}
+			return []any{a.AccountID, a.AsOf, a.ConfigHash, a.ModelVersion, batchID, string(a.Tier), a.Score, a.ARR, a.Owner, scoredAt, blobs[i]}
+		})
+	if err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
+	err = s.insertRows(ctx, tx, "score_weeks", []string{"week"}, "ON CONFLICT (week) DO NOTHING",
+		len(weekList), func(i int) []any { return []any{weekList[i]} })
+	if err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
+	return nil
+}
+
+// scanAssessments reads rows of (data, scored_at).
+func scanAssessments(rows *sql.Rows) ([]risk.Assessment, error) {
+	defer rows.Close()
+	var out []risk.Assessment
+	for rows.Next() {
+		var blob []byte
+		var a risk.Assessment
+		if err := rows.Scan(&blob, dbTime{&a.ScoredAt}); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(blob, &a); err != nil {
+			return nil, fmt.Errorf("stored assessment: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) LatestScores(ctx context.Context, before string, accountIDs ...string) (map[string]risk.Assessment, error) {
+	out := map[string]risk.Assessment{}
+	if len(accountIDs) == 0 {
+		return out, s.latestScores(ctx, before, nil, out)
+	}
+	for start := 0; start < len(accountIDs); start += historyChunk {
+		if err := s.latestScores(ctx, before, accountIDs[start:min(start+historyChunk, len(accountIDs))], out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *sqlStore) latestScores(ctx context.Context, before string, accountIDs []string, out map[string]risk.Assessment) error {
+	var w where
+	w.cmp("as_of", "<", before)
+	w.in("account_id", accountIDs)
+	rows, err := s.db.QueryContext(ctx, `SELECT data, scored_at FROM (
+			SELECT data, scored_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY as_of DESC, id DESC) AS rn
+			FROM scores`+w.String()+`
+		) latest WHERE rn = 1`, w.args...)
+	if err != nil {
+		return fmt.Errorf("latest scores before %s: %w", before, err)
+	}
+	as, err := scanAssessments(rows)
+	if err != nil {
+		return fmt.Errorf("latest scores before %s: %w", before, err)
+	}
+	for _, a := range as {
+		out[a.AccountID] = a
+	}
+	return nil
+}
+
+func (s *sqlStore) ScoresAsOf(ctx context.Context, week string) ([]risk.Assessment, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT data, scored_at FROM (
+			SELECT account_id, data, scored_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY id DESC) AS rn
+			FROM scores WHERE as_of = $1
+		) latest WHERE rn = 1 ORDER BY account_id`, week)
+	if err != nil {
+		return nil, fmt.Errorf("scores of %s: %w", week, err)
+	}
+	as, err := scanAssessments(rows)
+	if err != nil {
+		return nil, fmt.Errorf("scores of %s: %w", week, err)
+	}
+	return as, nil
+}
+
+func (s *sqlStore) Weeks(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT week FROM score_weeks ORDER BY week`)
+	if err != nil {
+		return nil, fmt.Errorf("scored weeks: %w", err)
+	}
+	defer rows.Close()
+	var weeks []string
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			return nil, fmt.Errorf("scored weeks: %w", err)
+		}
+		weeks = append(weeks, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scored weeks: %w", err)
+	}
+	return weeks, nil
+}
+
+func (s *sqlStore) SavePacket(ctx context.Context, p review.Packet) error {
+	if p.ReviewID == "" {
+		return fmt.Errorf("save packet: empty review ID")
+	}
+	blob, err := json.Marshal(&p)
+	if err != nil {
+		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
+	}
+	defer s.lockWrites()()
+	// The WHERE keeps a late retry carrying an older UpdatedAt from undoing
+	// newer state; an equal UpdatedAt is the same write again.
+	_, err = s.db.ExecContext(ctx, `INSERT INTO packets
+			(review_id, account_id, cycle, owner, state, severity, created_at, updated_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (review_id) DO UPDATE SET
+			account_id = excluded.account_id, cycle = excluded.cycle, owner = excluded.owner,
+			state = excluded.state, severity = excluded.severity, created_at = excluded.created_at,
+			updated_at = excluded.updated_at, data = excluded.data
+		WHERE packets.updated_at <= excluded.updated_at`,
+		p.ReviewID, p.AccountID, p.Cycle, p.Owner, string(p.State), string(p.Severity),
+		s.d.timeArg(p.CreatedAt), s.d.timeArg(p.UpdatedAt), string(blob))
+	if err != nil {
+		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Packet(ctx context.Context, reviewID string) (review.Packet, error) {
+	var blob []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM packets WHERE review_id = $1`, reviewID).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return review.Packet{}, fmt.Errorf("packet %s: %w", reviewID, ErrNotFound)
+	} else if err != nil {
+		return review.Packet{}, fmt.Errorf("packet %s: %w", reviewID, err)
+	}
+	var p review.Packet
+	if err := json.Unmarshal(blob, &p); err != nil {
+		return review.Packet{}, fmt.Errorf("packet %s: stored data: %w", reviewID, err)
+	}
+	return p, nil
+}
+
+// where builds a WHERE clause from conditions, numbering placeholders.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) eq(col string, v string) {
+	if v != "" {
+		w.args = append(w.args, v)
+		w.conds = append(w.conds, col+" = $"+strconv.Itoa(len(w.args)))
+	}
+}
+
+func (w *where) cmp(col, op string, v string) {
+	if v != "" {
+		w.args = append(w.args, v)
+		w.conds = append(w.conds, col+" "+op+" $"+strconv.Itoa(len(w.args)))
+	}
+}
+
+func (w *where) in(col string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		w.args = append(w.args, v)
+		ph[i] = "$" + strconv.Itoa(len(w.args))
+	}
+	w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func (s *sqlStore) Packets(ctx context.Context, f PacketFilter) ([]review.Packet, error) {
+	var w where
+	w.eq("account_id", f.AccountID)
+	w.eq("owner", f.Owner)
+	w.eq("state", string(f.State))
+	w.eq("cycle", f.Cycle)
+	w.cmp("cycle", "<=", f.Through)
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM packets`+w.String()+` ORDER BY cycle, review_id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("packets: %w", err)
+	}
+	defer rows.Close()
+	var out []review.Packet
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return nil, fmt.Errorf("packets: %w", err)
+		}
+		var p review.Packet
+		if err := json.Unmarshal(blob, &p); err != nil {
+			return nil, fmt.Errorf("packets: stored data: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("packets: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AppendEvent(ctx context.Context, e review.Event) (bool, error) {
+	if e.Key == "" {
+		return false, fmt.Errorf("append event: empty key (review %s, kind %s)", e.ReviewID, e.Kind)
+	}
+	if e.Kind == "" {
+		return false, fmt.Errorf("append event %s: empty kind", e.Key)
+	}
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO events
+			(event_key, review_id, account_id, kind, actor, occurred_at, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (event_key) DO NOTHING`,
+		e.Key, e.ReviewID, e.AccountID, string(e.Kind), e.Actor, s.d.timeArg(e.At), e.Detail)
+	if err != nil {
+		return false, fmt.Errorf("append event %s: %w", e.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("append event %s: %w", e.Key, err)
+	}
+	return n == 1, nil
+}
+
+func (s *sqlStore) Events(ctx context.Context, f EventFilter) ([]review.Event, error) {
+	var w where
+	w.eq("review_id", f.ReviewID)
+	w.eq("account_id", f.AccountID)
+	kinds := make([]string, len(f.Kinds))
+	for i, k := range f.Kinds {
+		kinds[i] = string(k)
+	}
+	w.in("kind", kinds)
+	rows, err := s.db.QueryContext(ctx, `SELECT event_key, review_id, account_id, kind, actor, occurred_at, detail
+		FROM events`+w.String()+` ORDER BY id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []review.Event
+	for rows.Next() {
+		var e review.Event
+		var kind string
+		if err := rows.Scan(&e.Key, &e.ReviewID, &e.AccountID, &kind, &e.Actor, dbTime{&e.At}, &e.Detail); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		e.Kind = review.EventKind(kind)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

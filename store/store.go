@@ -1,0 +1,128 @@
+// Package store keeps Churnwatch's decision record: the ingested snapshot
+// batches, the scores, the decision packets and the append-only measurement
+// events. It has two implementations behind one interface: an embedded SQLite
+// file (the default, nothing to run) and PostgreSQL for production.
+//
+// Every write is keyed so that a retried Temporal activity never writes a row
+// twice: batches by batch ID, scores by (account, week, config hash), packets
+// by review ID and events by their idempotency key.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// FileName is the SQLite file Open creates in the data directory.
+const FileName = "churnwatch.db"
+
+// Batch describes one ingest: the files read and when.
+type Batch struct {
+	ID          string    `json:"id"`
+	SourceFiles []string  `json:"source_files"`
+	IngestedAt  time.Time `json:"ingested_at"`
+}
+
+// PacketFilter selects decision packets. Zero fields match everything.
+type PacketFilter struct {
+	AccountID string
+	Owner     string
+	State     review.State
+	Cycle     string // exactly this cycle (YYYY-MM-DD)
+	Through   string // cycles on or before this date (YYYY-MM-DD)
+}
+
+// EventFilter selects measurement events. Zero fields match everything.
+type EventFilter struct {
+	ReviewID  string
+	AccountID string
+	Kinds     []review.EventKind
+}
+
+// Store is the decision record. Implementations are safe for concurrent use.
+type Store interface {
+	// SaveBatch stores an ingested batch and its snapshot rows. Snapshots are
+	// immutable: saving a batch ID that is already stored writes nothing.
+	SaveBatch(ctx context.Context, b Batch, rows []snapshot.Snapshot) error
+	// BatchRows returns a stored batch's rows in the order they were saved.
+	BatchRows(ctx context.Context, batchID string) ([]snapshot.Snapshot, error)
+	// History returns the stored snapshots of the given accounts (all
+	// accounts when none are given) for weeks on or before through
+	// (YYYY-MM-DD), ordered by account and week. When batches overlap, the
+	// row of the most recently ingested batch stands for its account and week.
+	History(ctx context.Context, accountIDs []string, through string) ([]snapshot.Snapshot, error)
+
+	// SaveScores stores assessments; one per (account, as-of week, config
+	// hash) is kept and a repeated one writes nothing.
+	SaveScores(ctx context.Context, batchID string, as []risk.Assessment) error
+	// LatestScores returns, per account, the most recent stored assessment
+	// whose week is strictly before the given YYYY-MM-DD date: the previous
+	// scan, for "crossed since the last scan". Naming accounts limits the
+	// lookup to them (much cheaper on a long history); none means all.
+	LatestScores(ctx context.Context, before string, accountIDs ...string) (map[string]risk.Assessment, error)
+	// ScoresAsOf returns the assessments of one week, one per account (the
+	// most recently saved configuration), ordered by account ID.
+	ScoresAsOf(ctx context.Context, week string) ([]risk.Assessment, error)
+	// Weeks lists the weeks that have scores, ascending.
+	Weeks(ctx context.Context) ([]string, error)
+
+	// SavePacket inserts or updates a decision packet by review ID. A packet
+	// whose UpdatedAt is older than the stored one is ignored, so a late
+	// retry never overwrites newer state.
+	SavePacket(ctx context.Context, p review.Packet) error
+	// Packet returns one packet, or an error wrapping ErrNotFound.
+	Packet(ctx context.Context, reviewID string) (review.Packet, error)
+	// Packets returns the matching packets ordered by cycle, then review ID.
+	Packets(ctx context.Context, f PacketFilter) ([]review.Packet, error)
+
+	// AppendEvent appends a measurement event. The event's Key makes the
+	// write idempotent: when the key is already stored nothing is written
+	// and inserted is false.
+	AppendEvent(ctx context.Context, e review.Event) (inserted bool, err error)
+	// Events returns the matching events in the order they were appended.
+	Events(ctx context.Context, f EventFilter) ([]review.Event, error)
+
+	Close() error
+}
+
+// Open opens the store named by dsn and applies any pending migrations. An
+// empty dsn opens (creating if needed) the SQLite file churnwatch.db in
+// dataDir; a postgres:// or postgresql:// URL opens PostgreSQL.
+func Open(ctx context.Context, dsn, dataDir string) (Store, error) {
+	switch {
+	case dsn == "":
+		if dataDir == "" {
+			return nil, fmt.Errorf("open store: no data directory for the SQLite file")
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return openSQLite(ctx, filepath.Join(dataDir, FileName))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("open store: unsupported store.dsn %q: want empty (SQLite in the data dir) or postgres://...", redact(dsn))
+	}
+}
+
+// redact hides a password in a DSN so it can appear in errors and logs.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable dsn)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,238 @@
+// Package temporalserver runs a real Temporal server inside the worker process,
+// persisted in a SQLite file, for the embedded default.
+//
+// It is the only package in Churnwatch that imports go.temporal.io/server: that
+// module is large and slow to build, so keeping it here means only the worker
+// binary and this package's own tests link it.
+package temporalserver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// Options describe the embedded server.
+type Options struct {
+	// DataDir holds the SQLite file. It is created when missing.
+	DataDir string
+	// IP and Port of the frontend gRPC listener; IP defaults to 127.0.0.1.
+	IP   string
+	Port int
+	// Namespaces to register at start (idempotent).
+	Namespaces []string
+	// SearchAttributes are the custom search attributes registered on each namespace.
+	SearchAttributes map[string]enumspb.IndexedValueType
+	// LogLevel is the server's own log level: debug, info, warn or error.
+	LogLevel string
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	server  temporal.Server
+	address string
+}
+
+// DatabaseFile is where the server keeps its state inside dataDir.
+func DatabaseFile(dataDir string) string {
+	return filepath.Join(dataDir, "temporal.db")
+}
+
+// Start boots the server and returns once its frontend accepts connections.
+func Start(opts Options) (*Server, error) {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Port == 0 {
+		opts.Port = 7233
+	}
+	if len(opts.Namespaces) == 0 {
+		opts.Namespaces = []string{"default"}
+	}
+	if opts.LogLevel == "" {
+		opts.LogLevel = "warn"
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", opts.DataDir, err)
+	}
+	// Fail early with a clear message rather than deep inside the server.
+	if l, err := net.Listen("tcp", net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))); err != nil {
+		return nil, fmt.Errorf("temporal frontend port %d is not free (another worker running?): %w", opts.Port, err)
+	} else {
+		l.Close()
+	}
+
+	conf, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: opts.LogLevel}))
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for _, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.MatchingService, primitives.HistoryService, primitives.WorkerService} {
+		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(opts.IP, strconv.Itoa(conf.Services[string(svc)].RPC.GRPCPort)))
+	}
+	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// Updates are the approval gate; keep them enabled explicitly.
+		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key(): true,
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dyn),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, address: net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))}
+	if err := waitForPort(s.address, 30*time.Second); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Address is the frontend's host:port.
+func (s *Server) Address() string { return s.address }
+
+// Stop shuts the server down.
+func (s *Server) Stop() { s.server.Stop() }
+
+func buildConfig(opts Options) (*config.Config, error) {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = opts.IP
+
+	sqlConf := config.SQL{
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: DatabaseFile(opts.DataDir),
+		ConnectAttributes: map[string]string{
+			"mode": "rwc",
+			// WAL keeps readers and the single writer out of each other's way and
+			// survives a kill -9 with every committed transaction intact.
+			"_journal_mode": "WAL",
+			"_synchronous":  "NORMAL",
+			"_busy_timeout": "10000",
+		},
+	}
+	if _, err := os.Stat(sqlConf.DatabaseName); errors.Is(err, os.ErrNotExist) {
+		if err := sqliteschema.SetupSchema(&sqlConf); err != nil {
+			return nil, fmt.Errorf("set up temporal schema in %s: %w", sqlConf.DatabaseName, err)
+		}
+	}
+	const clusterName = "active"
+	var nsConfigs []*sqliteschema.NamespaceConfig
+	for _, ns := range opts.Namespaces {
+		c, err := sqliteschema.NewNamespaceConfig(clusterName, ns, false, opts.SearchAttributes)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s config: %w", ns, err)
+		}
+		nsConfigs = append(nsConfigs, c)
+	}
+	if err := sqliteschema.CreateNamespaces(&sqlConf, nsConfigs...); err != nil {
+		return nil, fmt.Errorf("register namespaces: %w", err)
+	}
+
+	conf.Persistence.DefaultStore = "sqlite-default"
+	conf.Persistence.VisibilityStore = "sqlite-default"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: &sqlConf}}
+
+	httpPort, err := freePort(opts.IP)
+	if err != nil {
+		return nil, err
+	}
+	frontend := net.JoinHostPort(opts.IP, strconv.Itoa(opts.Port))
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             frontend,
+				HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(httpPort)),
+				ClusterID:              "churnwatch-embedded",
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Services = map[string]config.Service{}
+	for _, name := range temporal.DefaultServices {
+		var svc config.Service
+		svc.RPC.BindOnIP = opts.IP
+		if name == string(primitives.FrontendService) {
+			svc.RPC.GRPCPort = opts.Port
+			svc.RPC.HTTPPort = httpPort
+		} else {
+			p, err := freePort(opts.IP)
+			if err != nil {
+				return nil, err
+			}
+			svc.RPC.GRPCPort = p
+		}
+		conf.Services[name] = svc
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = frontend
+	return &conf, nil
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForPort(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("temporal frontend %s did not come up in %s: %w", addr, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

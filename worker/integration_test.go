@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/temporalclient"
+)
+
+var recordHistories = flag.Bool("record-histories", false, "write the histories of the integration test's workflows to ../workflows/testdata for the replay test")
+
+// freePort returns a loopback port that is free now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// testConfig is the embedded default in a temporary data dir, on free ports.
+func testConfig(t testing.TB, dataDir string) config.Config {
+	t.Helper()
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = dataDir
+	cfg.Temporal.Port = freePort(t)
+	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.Schedule.Enabled = false
+	cfg.Log.Level = "warn"
+	return cfg
+}
+
+// startWorker runs the worker (embedded server included) until the test ends.
+func startWorker(t testing.TB, cfg config.Config) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = newLogger(os.Stderr, config.Log{Level: "warn", Format: "text"})
+	}
+	go func() { done <- run(ctx, cfg, logger, func() { close(ready) }) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("worker did not start: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("worker did not start within 2 minutes")
+	}
+	c, err := temporalclient.Dial(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	return c
+}
+
+func examplePath(t testing.TB) string {
+	t.Helper()
+	p, err := filepath.Abs("../examples/portfolio.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func scan(t testing.TB, c client.Client, cfg config.Config, files ...string) review.ScanResult {
+	t.Helper()
+	return scanWithID(t, c, cfg, fmt.Sprintf("scan/test-%d", time.Now().UnixNano()), files...)
+}
+
+func scanWithID(t testing.TB, c client.Client, cfg config.Config, id string, files ...string) review.ScanResult {
+	t.Helper()
+	ctx := context.Background()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue},
+		review.ScanWorkflow, cfg.ScanInput(files, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res review.ScanResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	return res
+}
+
+func queryPacket(t testing.TB, c client.Client, id string) review.Packet {
+	t.Helper()
+	v, err := c.QueryWorkflow(context.Background(), id, "", review.QueryPacket)
+	if err != nil {
+		t.Fatalf("query %s: %v", id, err)
+	}
+	var p review.Packet
+	if err := v.Get(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitFor polls cond until it holds or a minute passes.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func update(t testing.TB, c client.Client, id, name string, arg any) (review.Packet, error) {
+	t.Helper()
+	h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return review.Packet{}, err
+	}
+	var p review.Packet
+	err = h.Get(context.Background(), &p)
+	return p, err
+}
+
+// TestEmbeddedScanApproveOutcome drives the whole pipeline through the real
+// client against the embedded server: scan → reviews at the gate → approve
+// → outcome → summary, and a rescan that starts nothing new.
+func TestEmbeddedScanApproveOutcome(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := testConfig(t, dataDir)
+	c := startWorker(t, cfg)
+	ctx := context.Background()
+
+	res := scanWithID(t, c, cfg, "scan/first", examplePath(t))
+	if res.Accounts != 50 {
+		t.Fatalf("scanned %d accounts, want the 50 of the sample book", res.Accounts)
+	}
+	atRisk := res.Tiers[risk.Critical] + res.Tiers[risk.Elevated]
+	if atRisk == 0 || len(res.Started) != atRisk {
+		t.Fatalf("started %d reviews for %d at-risk accounts (tiers %v)", len(res.Started), atRisk, res.Tiers)
+	}
+
+	first := res.Started[0]
+	id := review.ID(first.AccountID, res.AsOf)
+	waitFor(t, "the first review's drafts", func() bool { return queryPacket(t, c, id).Draft != nil })
+	p := queryPacket(t, c, id)
+	if p.State != review.AwaitingApproval || len(p.Assessment.Signals) == 0 || p.Draft.Brief == "" || p.Draft.Outreach.Body == "" {
+		t.Fatalf("review at the gate lacks its brief or evidence: %+v", p)
+	}
+
+	// Visibility lists every started review through its search attributes.
+	waitFor(t, "reviews in visibility", func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", review.ReviewWorkflow, review.AttrReviewState, review.AwaitingApproval),
+		})
+		return err == nil && len(resp.Executions) == len(res.Started)
+	})
+
+	// The gate refuses a stranger, then takes the owner's approval.
+	if _, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: "mallory"}); err == nil {
+		t.Fatal("a non-owner's approval was accepted")
+	}
+	p, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: first.Owner, ConfirmedCause: "budget cut after reorg"})
+	if err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	if p.State == review.AwaitingApproval || p.Decision == nil {
+		t.Fatalf("approved review still at the gate: %s", p.State)
+	}
+	waitFor(t, "the action", func() bool { return queryPacket(t, c, id).State == review.ActionAssigned })
+	p, err = update(t, c, id, review.UpdateOutcome, review.Outcome{Kind: review.Saved, Actor: first.Owner, Note: "renewed for 2 years"})
+	if err != nil {
+		t.Fatalf("outcome: %v", err)
+	}
+	if p.State != review.Closed {
+		t.Fatalf("state after outcome: %s", p.State)
+	}
+
+	// A second account is rejected: a candidate false positive.
+	second := review.ID(res.Started[1].AccountID, res.AsOf)
+	waitFor(t, "the second review's drafts", func() bool { return queryPacket(t, c, second).Draft != nil })
+	if _, err := update(t, c, second, review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: res.Started[1].Owner, Reason: "seasonal dip, known"}); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+
+	// Rescanning the same input starts nothing new.
+	again := scan(t, c, cfg, examplePath(t))
+	if len(again.Started) != 0 {
+		t.Fatalf("rescan started %d reviews: %+v", len(again.Started), again.Started)
+	}
+
+	// The decision record holds one event per key, and the summary agrees.
+	st, err := store.Open(ctx, "", dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.Events(ctx, store.EventFilter{ReviewID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[review.EventKind]int{}
+	for _, e := range events {
+		kinds[e.Kind]++
+	}
+	for _, k := range []review.EventKind{review.EventFlagged, review.EventReviewed, review.EventRiskConfirmed, review.EventActionAssigned, review.EventSaved} {
+		if kinds[k] != 1 {
+			t.Errorf("%s events of the approved review: %d, want 1 (%v)", k, kinds[k], kinds)
+		}
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "summary/test", TaskQueue: cfg.Temporal.TaskQueue}, review.SummaryWorkflow, review.SummaryInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep review.Report
+	if err := run.Get(ctx, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Tiers map[string]int `json:"tiers"`
+	}
+	if err := json.Unmarshal(rep.JSON, &sum); err != nil {
+		t.Fatal(err)
+	}
+	for tier, n := range res.Tiers {
+		if sum.Tiers[string(tier)] != n {
+			t.Errorf("summary says %d %s accounts, the scan %d", sum.Tiers[string(tier)], tier, n)
+		}
+	}
+	if *recordHistories {
+		writeHistory(t, c, id, "../workflows/testdata/review_approved.json")
+		writeHistory(t, c, second, "../workflows/testdata/review_rejected.json")
+		writeHistory(t, c, "summary/test", "../workflows/testdata/summary.json")
+		writeHistory(t, c, "scan/first", "../workflows/testdata/scan.json")
+	}
+}

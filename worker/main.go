@@ -1,0 +1,250 @@
+// Command worker runs Churnwatch's Temporal workers. With no Temporal
+// address configured it first starts the embedded Temporal server (SQLite
+// under the data dir) and then polls it; with an address it connects to that
+// cluster and embeds nothing. GET /healthz answers 200 once it is polling.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/churnwatch/churnwatch/activities"
+	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/temporalclient"
+	"github.com/churnwatch/churnwatch/temporalserver"
+	"github.com/churnwatch/churnwatch/workflows"
+)
+
+func main() {
+	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+	config.AddFlags(fs, "data-dir", "temporal-address", "temporal-port", "namespace", "http-addr", "store-dsn", "llm-base-url", "llm-model", "log-level")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	cfg, err := config.Load(fs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	logger := newLogger(os.Stderr, cfg.Log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("worker stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// run starts everything and blocks until ctx is done. ready, when set, is
+// called once the workers poll (tests use it).
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func()) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	var healthy atomic.Bool
+	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, &healthy, logger)
+	if err != nil {
+		return err
+	}
+	defer srvHTTP.Close()
+
+	if cfg.Temporal.Address == "" {
+		logger.Info("starting embedded Temporal server", "data_dir", cfg.DataDir, "port", cfg.Temporal.Port)
+		srv, err := temporalserver.Start(temporalserver.Options{
+			DataDir:          cfg.DataDir,
+			Port:             cfg.Temporal.Port,
+			Namespaces:       []string{cfg.Temporal.Namespace},
+			SearchAttributes: temporalclient.SearchAttributes,
+			LogLevel:         "warn",
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		logger.Info("embedded Temporal server up", "address", srv.Address())
+	}
+
+	c, err := temporalclient.Dial(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if cfg.Temporal.Address != "" {
+		if err := temporalclient.EnsureSearchAttributes(ctx, c, cfg.Temporal.Namespace); err != nil {
+			logger.Warn("could not register search attributes; `reviews list` needs them", "error", err)
+		}
+	}
+
+	st, err := store.Open(ctx, cfg.Store.DSN, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	acts, err := newActivities(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+
+	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(review.ReviewWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.PortfolioScan, workflowOptions(review.ScanWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.LeadershipSummary, workflowOptions(review.SummaryWorkflow))
+	w.RegisterActivity(acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+
+	if acts.LLM != nil {
+		// Drafting has its own queue so the LLM's rate limit throttles only
+		// drafting, across every worker of the deployment.
+		llm := worker.New(c, cfg.Temporal.LLMTaskQueue, worker.Options{
+			TaskQueueActivitiesPerSecond: float64(cfg.LLM.RequestsPerMinute) / 60,
+		})
+		llm.RegisterActivity(acts)
+		if err := llm.Start(); err != nil {
+			return fmt.Errorf("start LLM worker: %w", err)
+		}
+		defer llm.Stop()
+	}
+
+	if cfg.Schedule.Enabled {
+		if err := ensureSchedules(ctx, c, cfg); err != nil {
+			logger.Warn("could not set up the weekly schedules", "error", err)
+		}
+	}
+
+	healthy.Store(true)
+	logger.Info("worker polling", "task_queue", cfg.Temporal.TaskQueue, "namespace", cfg.Temporal.Namespace, "frontend", cfg.FrontendAddress(), "http", cfg.HTTP.Addr, "drafter", drafterName(cfg))
+	if ready != nil {
+		ready()
+	}
+	<-ctx.Done()
+	healthy.Store(false)
+	logger.Info("worker stopping")
+	return nil
+}
+
+func workflowOptions(name string) workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: name}
+}
+
+func drafterName(cfg config.Config) string {
+	if cfg.LLM.BaseURL == "" {
+		return "offline"
+	}
+	return "llm:" + cfg.LLM.Model + " (offline fallback)"
+}
+
+func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*activities.Activities, error) {
+	acts := &activities.Activities{
+		Store:        st,
+		Model:        cfg.Risk,
+		Offline:      draft.NewOffline(),
+		CSMLanguage:  cfg.LLM.CSMLanguage,
+		CalendarLink: cfg.LLM.CalendarLink,
+		DataDir:      cfg.DataDir,
+		Logger:       logger,
+	}
+	if cfg.LLM.BaseURL != "" {
+		llm, err := draft.NewOpenAI(draft.OpenAIConfig{
+			BaseURL:        cfg.LLM.BaseURL,
+			APIKey:         cfg.LLM.APIKey,
+			Model:          cfg.LLM.Model,
+			Timeout:        cfg.LLM.Timeout,
+			MaxTokens:      cfg.LLM.MaxTokens,
+			RedactPatterns: cfg.LLM.RedactPatterns,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("llm: %w", err)
+		}
+		acts.LLM = draft.NewGuarded(llm, acts.Offline, draft.Policy{
+			DisabledAccounts: cfg.LLM.DisabledAccounts,
+			DisabledOwners:   cfg.LLM.DisabledOwners,
+		})
+	}
+	return acts, nil
+}
+
+// serveHTTP serves /healthz: 200 once the worker polls, 503 before.
+func serveHTTP(addr string, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http.addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server", "error", err)
+		}
+	}()
+	return srv, nil
+}
+
+// ensureSchedules creates, or updates to the current config, the weekly
+// scan of the inbox and the weekly leadership summary.
+func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config) error {
+	if err := os.MkdirAll(cfg.InboxDir(), 0o755); err != nil {
+		return fmt.Errorf("create inbox: %w", err)
+	}
+	scan := cfg.ScanInput(nil, "")
+	scan.Inbox, _ = filepath.Abs(scan.Inbox)
+	specs := []struct {
+		id, cron, workflow string
+		arg                any
+	}{
+		{"churnwatch-weekly-scan", cfg.Schedule.ScanCron, review.ScanWorkflow, scan},
+		{"churnwatch-weekly-summary", cfg.Schedule.SummaryCron, review.SummaryWorkflow, review.SummaryInput{Save: true}},
+	}
+	for _, s := range specs {
+		if s.cron == "" {
+			continue
+		}
+		if err := ensureSchedule(ctx, c, cfg, s.id, s.cron, s.workflow, s.arg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,457 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+)
+
+// Search attribute keys the review keeps current.
+var (
+	AccountIDKey   = temporal.NewSearchAttributeKeyKeyword(review.AttrAccountID)
+	OwnerKey       = temporal.NewSearchAttributeKeyKeyword(review.AttrOwner)
+	RiskTierKey    = temporal.NewSearchAttributeKeyKeyword(review.AttrRiskTier)
+	RiskScoreKey   = temporal.NewSearchAttributeKeyInt64(review.AttrRiskScore)
+	ReviewStateKey = temporal.NewSearchAttributeKeyKeyword(review.AttrReviewState)
+)
+
+// AccountReview takes one at-risk account through gather evidence → score →
+// draft → the CSM's approval gate → action → follow-up → outcome. Nothing
+// reaches the customer and no risk status changes without the CSM's decision;
+// a late decision is chased, then escalated, and never taken by default.
+func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, error) {
+	r := &reviewRun{in: in, seq: map[review.EventKind]int{}}
+	r.packet = review.Packet{
+		ReviewID:    in.ReviewID,
+		AccountID:   in.AccountID,
+		AccountName: in.AccountName,
+		Owner:       in.Owner,
+		Cycle:       in.Cycle,
+		State:       review.AwaitingApproval,
+		Event:       in.Event,
+		Severity:    in.Tier,
+		Escalation:  review.Escalation{Path: escalationPath(in)},
+		CreatedAt:   workflow.Now(ctx),
+	}
+	if err := r.registerHandlers(ctx); err != nil {
+		return r.packet, err
+	}
+	ctx = withDefaultActivityOptions(ctx)
+
+	var ev review.Evidence
+	if err := workflow.ExecuteActivity(ctx, ActGatherEvidence, review.EvidenceRequest{AccountID: in.AccountID, AsOf: in.Cycle}).Get(ctx, &ev); err != nil {
+		return r.packet, fmt.Errorf("gather evidence: %w", err)
+	}
+	var a risk.Assessment
+	if err := workflow.ExecuteActivity(ctx, ActScoreAccount, ev).Get(ctx, &a); err != nil {
+		return r.packet, fmt.Errorf("score: %w", err)
+	}
+	r.packet.Assessment = a
+	r.packet.Severity = a.Tier
+	if err := r.save(ctx); err != nil {
+		return r.packet, err
+	}
+	if err := r.record(ctx, review.EventFlagged, "churnwatch", in.Event); err != nil {
+		return r.packet, err
+	}
+
+	d := r.draft(ctx, a)
+	r.packet.Draft = &d
+	if err := r.save(ctx); err != nil {
+		return r.packet, err
+	}
+	if err := r.record(ctx, review.EventDrafted, "churnwatch", d.Drafter); err != nil {
+		return r.packet, err
+	}
+	r.notify(ctx, in.Owner, review.EventFlagged, fmt.Sprintf("%s is %s (score %d): the review brief and drafts are ready for your decision", in.AccountName, a.Tier, a.Score))
+
+	if err := r.awaitDecision(ctx); err != nil {
+		return r.packet, err
+	}
+	if r.packet.Decision.Kind == review.Reject {
+		return r.finish(ctx)
+	}
+	if err := r.assignAction(ctx); err != nil {
+		return r.packet, err
+	}
+	if err := r.awaitOutcome(ctx); err != nil {
+		return r.packet, err
+	}
+	return r.finish(ctx)
+}
+
+// reviewRun is the state of one AccountReview.
+type reviewRun struct {
+	in     review.ReviewInput
+	packet review.Packet
+	seq    map[review.EventKind]int // per-kind event counters, for idempotency keys
+}
+
+func escalationPath(in review.ReviewInput) []string {
+	path := []string{in.Owner}
+	manager := in.Policy.Manager(in.Owner)
+	if manager != "" && manager != in.Owner {
+		path = append(path, manager)
+	}
+	for _, l := range in.Policy.Leaders {
+		if l != in.Owner && l != manager {
+			path = append(path, l)
+		}
+	}
+	return path
+}
+
+func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, review.QueryState, func() (review.State, error) {
+		return r.packet.State, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, review.QueryPacket, func() (review.Packet, error) {
+		return r.packet, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateDecide,
+		func(ctx workflow.Context, d review.Decision) (review.Packet, error) {
+			r.acceptDecision(ctx, d)
+			// Answer once the main flow has acted on the decision, so the
+			// caller sees the resulting state.
+			err := workflow.Await(ctx, func() bool { return r.packet.State != review.AwaitingApproval })
+			return r.packet, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d review.Decision) error {
+			return r.checkDecision(d)
+		}},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateOutcome,
+		func(ctx workflow.Context, o review.Outcome) (review.Packet, error) {
+			o.At = workflow.Now(ctx)
+			r.packet.Outcome = &o
+			err := workflow.Await(ctx, func() bool { return r.packet.State == review.Closed })
+			return r.packet, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, o review.Outcome) error {
+			return r.checkOutcome(o)
+		}},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateProgress,
+		func(ctx workflow.Context, p review.Progress) (review.Packet, error) {
+			err := r.record(withDefaultActivityOptions(ctx), p.Kind, p.Actor, p.Note)
+			return r.packet, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, p review.Progress) error {
+			return r.checkProgress(p)
+		}},
+	); err != nil {
+		return err
+	}
+
+	// Signals of the same shape, for fire-and-forget clients. They pass the
+	// same checks; one that fails is logged and ignored.
+	decisions := workflow.GetSignalChannel(ctx, review.SignalDecide)
+	outcomes := workflow.GetSignalChannel(ctx, review.SignalOutcome)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(decisions, func(c workflow.ReceiveChannel, _ bool) {
+				var d review.Decision
+				c.Receive(ctx, &d)
+				if err := r.checkDecision(d); err != nil {
+					workflow.GetLogger(ctx).Warn("decision signal refused", "review_id", r.in.ReviewID, "actor", d.Actor, "error", err)
+					return
+				}
+				r.acceptDecision(ctx, d)
+			})
+			sel.AddReceive(outcomes, func(c workflow.ReceiveChannel, _ bool) {
+				var o review.Outcome
+				c.Receive(ctx, &o)
+				if err := r.checkOutcome(o); err != nil {
+					workflow.GetLogger(ctx).Warn("outcome signal refused", "review_id", r.in.ReviewID, "actor", o.Actor, "error", err)
+					return
+				}
+				o.At = workflow.Now(ctx)
+				r.packet.Outcome = &o
+			})
+			sel.Select(ctx)
+		}
+	})
+	return nil
+}
+
+// checkDecision is the approval gate's validator: it refuses a decision the
+// workflow must not take, before it enters history.
+func (r *reviewRun) checkDecision(d review.Decision) error {
+	if prev := r.packet.Decision; prev != nil {
+		return fmt.Errorf("review %s was already decided (%s by %s)", r.in.ReviewID, prev.Kind, prev.Actor)
+	}
+	if r.packet.Draft == nil {
+		return fmt.Errorf("review %s is still gathering evidence and drafting; decide once its brief is ready", r.in.ReviewID)
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if !r.in.Policy.MayDecide(d.Actor, r.in.Owner) {
+		return fmt.Errorf("%s may not decide review %s: only its owner %s or a leader (%s) may", d.Actor, r.in.ReviewID, r.in.Owner, strings.Join(r.in.Policy.Leaders, ", "))
+	}
+	return nil
+}
+
+func (r *reviewRun) acceptDecision(ctx workflow.Context, d review.Decision) {
+	d.At = workflow.Now(ctx)
+	r.packet.Decision = &d
+}
+
+func (r *reviewRun) checkOutcome(o review.Outcome) error {
+	if r.packet.State != review.ActionAssigned && r.packet.State != review.AwaitingOutcome {
+		return fmt.Errorf("review %s is %s: an outcome is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
+	}
+	if r.packet.Outcome != nil {
+		return fmt.Errorf("review %s already has an outcome (%s by %s)", r.in.ReviewID, r.packet.Outcome.Kind, r.packet.Outcome.Actor)
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if !r.in.Policy.MayDecide(o.Actor, r.in.Owner) {
+		return fmt.Errorf("%s may not record the outcome of review %s: only its owner %s or a leader may", o.Actor, r.in.ReviewID, r.in.Owner)
+	}
+	return nil
+}
+
+func (r *reviewRun) checkProgress(p review.Progress) error {
+	if p.Kind != review.EventOutreachSent && p.Kind != review.EventCustomerResponded {
+		return fmt.Errorf("unknown progress %q (want outreach_sent or customer_responded)", p.Kind)
+	}
+	if r.packet.State != review.ActionAssigned && r.packet.State != review.AwaitingOutcome {
+		return fmt.Errorf("review %s is %s: progress is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
+	}
+	if !r.in.Policy.MayDecide(p.Actor, r.in.Owner) {
+		return fmt.Errorf("%s may not record progress on review %s", p.Actor, r.in.ReviewID)
+	}
+	return nil
+}
+
+// draft asks the LLM drafter when one is configured, and falls back to the
+// offline drafter, with a note saying why, when the LLM fails for good.
+func (r *reviewRun) draft(ctx workflow.Context, a risk.Assessment) review.Draft {
+	req := review.DraftRequest{ReviewID: r.in.ReviewID, Owner: r.in.Owner, Manager: r.in.Policy.Manager(r.in.Owner), Assessment: a}
+	var d review.Draft
+	if q := r.in.Policy.LLMTaskQueue; q != "" {
+		err := workflow.ExecuteActivity(withLLMActivityOptions(ctx, q), ActDraft, req).Get(ctx, &d)
+		if err == nil {
+			return d
+		}
+		req.FallbackReason = "the LLM drafter failed: " + rootCause(err)
+		workflow.GetLogger(ctx).Warn("LLM drafting failed; drafting offline", "review_id", r.in.ReviewID, "error", err)
+	}
+	// The offline drafter is local and deterministic: retried until it works.
+	if err := workflow.ExecuteActivity(ctx, ActDraftOffline, req).Get(ctx, &d); err != nil {
+		// Only a cancelled workflow gets here; keep the packet honest.
+		d = review.Draft{Drafter: "none", Notes: []string{"no draft could be written: " + err.Error()}}
+	}
+	return d
+}
+
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// awaitDecision waits for the CSM. Past the tier's SLA it reminds the owner;
+// after the grace period it escalates to the manager and keeps reminding.
+// It never decides on anybody's behalf.
+func (r *reviewRun) awaitDecision(ctx workflow.Context) error {
+	decided := func() bool { return r.packet.Decision != nil }
+	wait := r.in.Policy.SLA(r.packet.Severity)
+	for !decided() {
+		ok, err := workflow.AwaitWithTimeout(ctx, wait, decided)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		if r.packet.Escalation.Level == 0 {
+			r.remind(ctx, r.in.Owner, fmt.Sprintf("Review of %s (%s) is past its %s SLA and waits for your decision", r.in.AccountName, r.packet.Severity, r.in.Policy.SLA(r.packet.Severity)))
+		} else {
+			r.escalate(ctx)
+		}
+		wait = r.in.Policy.ReminderGrace
+	}
+	d := r.packet.Decision
+	if err := r.record(ctx, review.EventReviewed, d.Actor, string(d.Kind)); err != nil {
+		return err
+	}
+	if d.Kind == review.Reject {
+		// A rejection is the CSM saying the model was wrong: a candidate
+		// false positive for tuning, not a failure.
+		workflow.GetLogger(ctx).Info("review rejected: candidate false positive", "review_id", r.in.ReviewID, "actor", d.Actor, "reason", d.Reason)
+		if err := r.record(ctx, review.EventRiskRejected, d.Actor, "candidate false positive: "+d.Reason); err != nil {
+			return err
+		}
+		return r.setState(ctx, review.Rejected)
+	}
+	if err := r.record(ctx, review.EventRiskConfirmed, d.Actor, d.ConfirmedCause); err != nil {
+		return err
+	}
+	return r.setState(ctx, review.Approved)
+}
+
+func (r *reviewRun) remind(ctx workflow.Context, to, message string) {
+	r.packet.Escalation.Level = 1
+	r.packet.Escalation.RemindedAt = append(r.packet.Escalation.RemindedAt, workflow.Now(ctx))
+	r.notify(ctx, to, review.EventReminded, message)
+	_ = r.record(ctx, review.EventReminded, "churnwatch", "to "+to)
+	_ = r.save(ctx)
+}
+
+func (r *reviewRun) escalate(ctx workflow.Context) {
+	to := r.in.Policy.Manager(r.in.Owner)
+	if r.packet.Escalation.Level >= 2 {
+		// Already escalated: remind the owner and the manager again.
+		r.notify(ctx, r.in.Owner, review.EventReminded, fmt.Sprintf("Review of %s still waits for a decision (escalated to %s)", r.in.AccountName, to))
+		r.notify(ctx, to, review.EventReminded, fmt.Sprintf("Escalated review of %s still waits for a decision by %s", r.in.AccountName, r.in.Owner))
+		_ = r.record(ctx, review.EventReminded, "churnwatch", "to "+r.in.Owner+" and "+to)
+		return
+	}
+	now := workflow.Now(ctx)
+	r.packet.Escalation.Level = 2
+	r.packet.Escalation.EscalatedTo = to
+	r.packet.Escalation.EscalatedAt = &now
+	r.notify(ctx, to, review.EventEscalated, fmt.Sprintf("%s owns the %s review of %s (score %d), undecided past SLA and reminder", r.in.Owner, r.packet.Severity, r.in.AccountName, r.packet.Assessment.Score))
+	_ = r.record(ctx, review.EventEscalated, "churnwatch", "to "+to)
+	_ = r.save(ctx)
+}
+
+// assignAction turns the approved plan into the owner's action and sets the
+// follow-up date.
+func (r *reviewRun) assignAction(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	d := r.packet.Decision
+	outreach := r.packet.Draft.Outreach
+	if d.EditedOutreach != nil {
+		outreach = *d.EditedOutreach
+	}
+	followUp := now.Add(r.in.Policy.FollowUpAfter)
+	r.packet.Action = &review.Action{
+		Owner:    r.in.Owner,
+		Due:      now.Add(r.in.Policy.SLA(r.packet.Severity)),
+		FollowUp: followUp,
+		Plan:     r.packet.Draft.SavePlan,
+		Outreach: outreach,
+	}
+	r.packet.FollowUpDate = followUp.UTC().Format(time.DateOnly)
+	r.notify(ctx, r.in.Owner, review.EventActionAssigned, fmt.Sprintf("Save plan for %s approved: first steps due %s, outcome due %s. The approved outreach is yours to send.", r.in.AccountName, r.packet.Action.Due.UTC().Format(time.DateOnly), r.packet.FollowUpDate))
+	if err := r.record(ctx, review.EventActionAssigned, d.Actor, "follow-up "+r.packet.FollowUpDate); err != nil {
+		return err
+	}
+	return r.setState(ctx, review.ActionAssigned)
+}
+
+// awaitOutcome waits until the follow-up date (an outcome may come earlier),
+// then asks for the outcome and chases it until it is recorded.
+func (r *reviewRun) awaitOutcome(ctx workflow.Context) error {
+	recorded := func() bool { return r.packet.Outcome != nil }
+	ok, err := workflow.AwaitWithTimeout(ctx, r.in.Policy.FollowUpAfter, recorded)
+	if err != nil || ok {
+		return err
+	}
+	if err := r.setState(ctx, review.AwaitingOutcome); err != nil {
+		return err
+	}
+	r.notify(ctx, r.in.Owner, review.EventReminded, fmt.Sprintf("Follow-up date for %s: record the outcome (saved, churned, still_at_risk, false_positive)", r.in.AccountName))
+	for {
+		ok, err := workflow.AwaitWithTimeout(ctx, r.in.Policy.OutcomeReminder, recorded)
+		if err != nil || ok {
+			return err
+		}
+		r.remind(ctx, r.in.Owner, fmt.Sprintf("The outcome of the %s review is still missing", r.in.AccountName))
+	}
+}
+
+var outcomeEvents = map[review.OutcomeKind]review.EventKind{
+	review.Saved:         review.EventSaved,
+	review.Churned:       review.EventChurned,
+	review.StillAtRisk:   review.EventStillAtRisk,
+	review.FalsePositive: review.EventFalsePositive,
+}
+
+// finish records the outcome, if any, closes the packet and waits for
+// running update handlers so their callers get an answer.
+func (r *reviewRun) finish(ctx workflow.Context) (review.Packet, error) {
+	if o := r.packet.Outcome; o != nil {
+		if err := r.record(ctx, outcomeEvents[o.Kind], o.Actor, o.Note); err != nil {
+			return r.packet, err
+		}
+		if err := r.setState(ctx, review.Closed); err != nil {
+			return r.packet, err
+		}
+	}
+	err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return r.packet, err
+}
+
+// setState moves the review on, saves the packet and updates the search
+// attributes that `reviews list` reads.
+func (r *reviewRun) setState(ctx workflow.Context, s review.State) error {
+	r.packet.State = s
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		ReviewStateKey.ValueSet(string(s)),
+		RiskTierKey.ValueSet(string(r.packet.Severity)),
+		RiskScoreKey.ValueSet(int64(r.packet.Assessment.Score)),
+	); err != nil {
+		return fmt.Errorf("upsert search attributes: %w", err)
+	}
+	return r.save(ctx)
+}
+
+func (r *reviewRun) save(ctx workflow.Context) error {
+	r.packet.UpdatedAt = workflow.Now(ctx)
+	if err := workflow.ExecuteActivity(ctx, ActSavePacket, r.packet).Get(ctx, nil); err != nil {
+		return fmt.Errorf("save packet: %w", err)
+	}
+	return nil
+}
+
+// record appends a measurement event with a key that makes it idempotent.
+func (r *reviewRun) record(ctx workflow.Context, kind review.EventKind, actor, detail string) error {
+	r.seq[kind]++
+	e := review.Event{
+		Key:       review.EventKey(r.in.ReviewID, kind, r.seq[kind]),
+		ReviewID:  r.in.ReviewID,
+		AccountID: r.in.AccountID,
+		Kind:      kind,
+		Actor:     actor,
+		At:        workflow.Now(ctx),
+		Detail:    detail,
+	}
+	if err := workflow.ExecuteActivity(ctx, ActRecordEvent, e).Get(ctx, nil); err != nil {
+		return fmt.Errorf("record %s event: %w", kind, err)
+	}
+	return nil
+}
+
+// notify tells a person inside the team. A failed notice is logged and does
+// not stop the review.
+func (r *reviewRun) notify(ctx workflow.Context, to string, kind review.EventKind, message string) {
+	n := review.Notice{ReviewID: r.in.ReviewID, To: to, Kind: kind, Message: message}
+	if err := workflow.ExecuteActivity(ctx, ActNotify, n).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("notice failed", "review_id", r.in.ReviewID, "to", to, "error", err)
+	}
+}

@@ -1,0 +1,347 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/activity"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+)
+
+// fakeActivities stands in for activities.Activities in workflow tests: it
+// records what the workflow asked for, so the tests check workflow logic
+// alone (the real activities have their own tests and the integration test).
+type fakeActivities struct {
+	mu       sync.Mutex
+	packets  []review.Packet
+	events   []review.Event
+	notices  []notice
+	llmErr   error // returned by Draft when set
+	llmCalls int
+	start    time.Time
+	now      func() time.Time // the test clock
+}
+
+type notice struct {
+	review.Notice
+	after time.Duration // since the workflow started, on the test clock
+}
+
+func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
+	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(func(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
+		return review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf}, nil
+	}, ActGatherEvidence)
+	reg(func(ctx context.Context, ev review.Evidence) (risk.Assessment, error) {
+		return testAssessment(ev.AccountID), nil
+	}, ActScoreAccount)
+	reg(func(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.llmCalls++
+		if f.llmErr != nil {
+			return review.Draft{}, f.llmErr
+		}
+		return testDraft("llm:test"), nil
+	}, ActDraft)
+	reg(func(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+		d := testDraft("offline")
+		if in.FallbackReason != "" {
+			d.Notes = append(d.Notes, in.FallbackReason)
+		}
+		return d, nil
+	}, ActDraftOffline)
+	reg(func(ctx context.Context, p review.Packet) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.packets = append(f.packets, p)
+		return nil
+	}, ActSavePacket)
+	reg(func(ctx context.Context, e review.Event) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.events = append(f.events, e)
+		return nil
+	}, ActRecordEvent)
+	reg(func(ctx context.Context, n review.Notice) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.notices = append(f.notices, notice{n, f.now().Sub(f.start)})
+		return nil
+	}, ActNotify)
+}
+
+func (f *fakeActivities) eventKinds() []review.EventKind {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var kinds []review.EventKind
+	for _, e := range f.events {
+		kinds = append(kinds, e.Kind)
+	}
+	return kinds
+}
+
+func testAssessment(accountID string) risk.Assessment {
+	return risk.Assessment{
+		AccountID: accountID, AccountName: "Northwind", Owner: "dana", AsOf: "2026-11-16",
+		Score: 83, Tier: risk.Critical, ARR: 120000,
+		Signals: []risk.Signal{{ID: "login_drop", Dimension: "usage", Points: 12, Text: "Logins fell 38% over 3 weeks (120/wk to 74/wk)",
+			Evidence: risk.Evidence{Field: "logins", Weeks: []string{"2026-10-26", "2026-11-16"}, Values: []float64{120, 74}}}},
+	}
+}
+
+func testDraft(drafter string) review.Draft {
+	return review.Draft{
+		Brief:          "Logins fell 38% over 3 weeks [login_drop].",
+		BriefCitations: []string{"login_drop"},
+		SuspectedCause: "adoption stalled after the champion left (suspected)",
+		SavePlan:       []review.PlanStep{{Day: 0, Action: "Call the sponsor", Owner: "dana"}},
+		Outreach:       review.Email{Language: "en", Subject: "Your onboarding goal", Body: "Hi, ..."},
+		Drafter:        drafter,
+	}
+}
+
+func testInput() review.ReviewInput {
+	return review.ReviewInput{
+		ReviewID: review.ID("A-1", "2026-11-16"), AccountID: "A-1", AccountName: "Northwind", Owner: "dana",
+		Cycle: "2026-11-16", Event: "critical at first scan", Tier: risk.Critical, Score: 83,
+		Policy: review.Policy{
+			SLACritical: 48 * time.Hour, SLAElevated: 7 * 24 * time.Hour, ReminderGrace: 24 * time.Hour,
+			FollowUpAfter: 14 * 24 * time.Hour, OutcomeReminder: 72 * time.Hour,
+			Managers: map[string]string{"dana": "maria"}, DefaultManager: "cs-lead", Leaders: []string{"cs-lead"},
+		},
+	}
+}
+
+type ReviewSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env  *testsuite.TestWorkflowEnvironment
+	acts *fakeActivities
+}
+
+func TestReviewSuite(t *testing.T) { suite.Run(t, new(ReviewSuite)) }
+
+func (s *ReviewSuite) SetupTest() {
+	s.SetLogger(quietLogger)
+	s.env = s.NewTestWorkflowEnvironment()
+	s.acts = &fakeActivities{start: s.env.Now(), now: s.env.Now}
+	s.acts.register(s.env)
+	s.env.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(review.ReviewWorkflow))
+}
+
+// decide sends the decide update after delay and reports how it went.
+func (s *ReviewSuite) decide(delay time.Duration, d review.Decision, rejected *error, accepted *bool) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(review.UpdateDecide, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() { *accepted = true },
+			OnReject:   func(err error) { *rejected = err },
+			OnComplete: func(any, error) {},
+		}, d)
+	}, delay)
+}
+
+func (s *ReviewSuite) outcome(delay time.Duration, o review.Outcome) {
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(review.UpdateOutcome, "", &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { s.Fail("outcome refused", err.Error()) },
+			OnComplete: func(any, error) {},
+		}, o)
+	}, delay)
+}
+
+func (s *ReviewSuite) result() review.Packet {
+	s.True(s.env.IsWorkflowCompleted())
+	s.NoError(s.env.GetWorkflowError())
+	var p review.Packet
+	s.NoError(s.env.GetWorkflowResult(&p))
+	return p
+}
+
+func (s *ReviewSuite) TestApproveThenOutcome() {
+	var rejected error
+	var accepted bool
+	s.decide(time.Hour, review.Decision{Kind: review.Approve, Actor: "dana", ConfirmedCause: "new VP cut the budget"}, &rejected, &accepted)
+	s.outcome(15*24*time.Hour, review.Outcome{Kind: review.Saved, Actor: "dana", Note: "renewed"})
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+
+	s.True(accepted)
+	s.NoError(rejected)
+	p := s.result()
+	s.Equal(review.Closed, p.State)
+	s.Equal("new VP cut the budget", p.Decision.ConfirmedCause)
+	s.Equal("adoption stalled after the champion left (suspected)", p.Draft.SuspectedCause, "the suspected cause stays apart from the confirmed one")
+	s.Require().NotNil(p.Action)
+	s.Equal("dana", p.Action.Owner)
+	s.Equal(review.Saved, p.Outcome.Kind)
+	s.Empty(p.Missing(), "an approved, followed-up packet is complete")
+	s.Equal([]review.EventKind{review.EventFlagged, review.EventDrafted, review.EventReviewed, review.EventRiskConfirmed, review.EventActionAssigned, review.EventSaved}, s.acts.eventKinds())
+	s.Equal("offline", p.Draft.Drafter, "no LLM queue: drafted offline")
+}
+
+func (s *ReviewSuite) TestEditAndApproveUsesTheEditedOutreach() {
+	var rejected error
+	var accepted bool
+	edited := review.Email{Language: "en", Subject: "Edited", Body: "Dear Ana, shall we review the rollout goal on Tuesday?"}
+	s.decide(time.Hour, review.Decision{Kind: review.EditAndApprove, Actor: "dana", EditedOutreach: &edited}, &rejected, &accepted)
+	s.outcome(2*24*time.Hour, review.Outcome{Kind: review.Churned, Actor: "dana"})
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	p := s.result()
+	s.Equal(edited, p.Action.Outreach)
+	s.Equal(review.Churned, p.Outcome.Kind)
+}
+
+func (s *ReviewSuite) TestRejectionIsACandidateFalsePositive() {
+	var rejected error
+	var accepted bool
+	s.decide(time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "seasonal: their fiscal year closed"}, &rejected, &accepted)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	s.True(accepted)
+	p := s.result()
+	s.Equal(review.Rejected, p.State)
+	s.Nil(p.Action)
+	kinds := s.acts.eventKinds()
+	s.Contains(kinds, review.EventRiskRejected)
+	s.NotContains(kinds, review.EventActionAssigned)
+	for _, e := range s.acts.events {
+		if e.Kind == review.EventRiskRejected {
+			s.Contains(e.Detail, "candidate false positive")
+		}
+	}
+}
+
+func (s *ReviewSuite) TestLateDecisionIsRemindedThenEscalatedNeverAutoApproved() {
+	var rejected error
+	var accepted bool
+	// 48h SLA, then 24h grace: reminder at 48h, escalation at 72h, another
+	// reminder at 96h; the owner decides at 100h.
+	s.decide(100*time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate of an open escalation"}, &rejected, &accepted)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	p := s.result()
+	s.Equal(review.Rejected, p.State, "the decision is the CSM's, taken at 100h")
+	s.Equal(2, p.Escalation.Level)
+	s.Equal("maria", p.Escalation.EscalatedTo)
+
+	var reminders, escalations []notice
+	for _, n := range s.acts.notices {
+		switch n.Kind {
+		case review.EventReminded:
+			reminders = append(reminders, n)
+		case review.EventEscalated:
+			escalations = append(escalations, n)
+		}
+	}
+	s.Require().Len(escalations, 1)
+	s.Equal("maria", escalations[0].To)
+	s.InDelta((72 * time.Hour).Hours(), escalations[0].after.Hours(), 1)
+	s.Require().GreaterOrEqual(len(reminders), 2)
+	s.Equal("dana", reminders[0].To)
+	s.InDelta((48 * time.Hour).Hours(), reminders[0].after.Hours(), 1)
+}
+
+func (s *ReviewSuite) TestValidatorRefusesWhatTheGateMustNotTake() {
+	cases := []struct {
+		name string
+		d    review.Decision
+		want string
+	}{
+		{"non-owner", review.Decision{Kind: review.Approve, Actor: "marco"}, "may not decide"},
+		{"unknown decision", review.Decision{Kind: "maybe", Actor: "dana"}, "unknown decision"},
+		{"empty edit", review.Decision{Kind: review.EditAndApprove, Actor: "dana", EditedOutreach: &review.Email{Body: "  "}}, "edited outreach"},
+		{"rejection without reason", review.Decision{Kind: review.Reject, Actor: "dana"}, "needs a reason"},
+	}
+	errs := make([]error, len(cases))
+	for i, c := range cases {
+		var accepted bool
+		s.decide(time.Hour+time.Duration(i)*time.Minute, c.d, &errs[i], &accepted)
+	}
+	// A leader may decide; a second decision after it is refused.
+	var leaderErr, secondErr error
+	var leaderOK, secondOK bool
+	s.decide(2*time.Hour, review.Decision{Kind: review.Approve, Actor: "cs-lead"}, &leaderErr, &leaderOK)
+	s.decide(3*time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "changed my mind"}, &secondErr, &secondOK)
+	s.outcome(4*time.Hour, review.Outcome{Kind: review.StillAtRisk, Actor: "dana"})
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+
+	for i, c := range cases {
+		s.Require().Error(errs[i], c.name)
+		s.Contains(errs[i].Error(), c.want, c.name)
+	}
+	s.True(leaderOK)
+	s.NoError(leaderErr)
+	s.False(secondOK)
+	s.Require().Error(secondErr)
+	s.Contains(secondErr.Error(), "already decided")
+	p := s.result()
+	s.Equal("cs-lead", p.Decision.Actor)
+	s.Equal(review.Closed, p.State)
+}
+
+func (s *ReviewSuite) TestDecisionSignalOfTheSameShape() {
+	s.env.RegisterDelayedCallback(func() {
+		// Refused quietly: not the owner.
+		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Approve, Actor: "marco"})
+	}, time.Hour)
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "known outage, resolved"})
+	}, 2*time.Hour)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	p := s.result()
+	s.Equal(review.Rejected, p.State)
+	s.Equal("dana", p.Decision.Actor)
+}
+
+func (s *ReviewSuite) TestLLMFailureFallsBackToOfflineWithANote() {
+	s.acts.llmErr = temporal.NewNonRetryableApplicationError("401 invalid api key", ErrPermanentLLM, errors.New("401"))
+	in := testInput()
+	in.Policy.LLMTaskQueue = "churnwatch-llm"
+	var rejected error
+	var accepted bool
+	s.decide(time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "test"}, &rejected, &accepted)
+	s.env.ExecuteWorkflow(AccountReview, in)
+	p := s.result()
+	s.Equal(1, s.acts.llmCalls, "a permanent LLM error is not retried")
+	s.Equal("offline", p.Draft.Drafter)
+	s.Require().NotEmpty(p.Draft.Notes)
+	s.True(strings.Contains(p.Draft.Notes[0], "LLM drafter failed"), p.Draft.Notes[0])
+}
+
+func (s *ReviewSuite) TestQueriesShowTheGate() {
+	s.env.RegisterDelayedCallback(func() {
+		v, err := s.env.QueryWorkflow(review.QueryState)
+		s.NoError(err)
+		var st review.State
+		s.NoError(v.Get(&st))
+		s.Equal(review.AwaitingApproval, st)
+		v, err = s.env.QueryWorkflow(review.QueryPacket)
+		s.NoError(err)
+		var p review.Packet
+		s.NoError(v.Get(&p))
+		s.NotNil(p.Draft)
+		s.Equal([]string{"decision", "follow_up_date"}, p.Missing())
+		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "r"})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	s.Equal(review.Rejected, s.result().State)
+}
+
+// quietLogger keeps the test output to warnings and errors.
+var quietLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+func workflowRegisterOptions(name string) workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: name}
+}

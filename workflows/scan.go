@@ -1,0 +1,161 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+)
+
+// PortfolioScan ingests a batch of snapshots, scores every account in
+// chunks, and starts an AccountReview for each account that crossed into
+// elevated or critical since the last scan or jumped by the configured
+// points. Review IDs are stable per account and cycle and accounts with an
+// open review are skipped, so a rescan never duplicates a review.
+func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult, error) {
+	logger := workflow.GetLogger(ctx)
+	ingestCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{ErrInvalidInput},
+		},
+	})
+	var ing review.IngestResult
+	if err := workflow.ExecuteActivity(ingestCtx, ActIngest, in).Get(ctx, &ing); err != nil {
+		return review.ScanResult{}, fmt.Errorf("ingest: %w", err)
+	}
+	res := review.ScanResult{
+		BatchID:  ing.BatchID,
+		AsOf:     ing.AsOf,
+		Rows:     ing.Rows,
+		Accounts: len(ing.Accounts),
+		Tiers:    map[risk.Tier]int{},
+		Rejected: ing.Rejected,
+		Warnings: ing.Warnings,
+	}
+
+	// Score the batch in chunks, in parallel; each chunk is one activity.
+	chunk := in.ChunkSize
+	if chunk <= 0 {
+		chunk = 500
+	}
+	scoreCtx := withDefaultActivityOptions(ctx)
+	scoreCtx = workflow.WithStartToCloseTimeout(scoreCtx, 10*time.Minute)
+	var futures []workflow.Future
+	for start := 0; start < len(ing.Accounts); start += chunk {
+		end := min(start+chunk, len(ing.Accounts))
+		futures = append(futures, workflow.ExecuteActivity(scoreCtx, ActScoreChunk, review.ScoreRequest{
+			BatchID:    ing.BatchID,
+			AsOf:       ing.AsOf,
+			Accounts:   ing.Accounts[start:end],
+			JumpPoints: in.JumpPoints,
+		}))
+	}
+	var candidates []review.Candidate
+	for _, f := range futures {
+		var sr review.ScoreResult
+		if err := f.Get(ctx, &sr); err != nil {
+			return res, fmt.Errorf("score: %w", err)
+		}
+		for t, n := range sr.Tiers {
+			res.Tiers[t] += n
+		}
+		candidates = append(candidates, sr.Candidates...)
+		res.AlreadyOpen = append(res.AlreadyOpen, sr.OpenReviews...)
+	}
+	sortCandidates(candidates)
+
+	// Start the reviews. They outlive the scan (ABANDON), and an ID that was
+	// ever used for this account and cycle is never reused.
+	type started struct {
+		c review.Candidate
+		f workflow.ChildWorkflowFuture
+	}
+	var children []started
+	for _, c := range candidates {
+		id := review.ID(c.AccountID, ing.AsOf)
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            id,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				AccountIDKey.ValueSet(c.AccountID),
+				OwnerKey.ValueSet(c.Owner),
+				RiskTierKey.ValueSet(string(c.Tier)),
+				RiskScoreKey.ValueSet(int64(c.Score)),
+				ReviewStateKey.ValueSet(string(review.AwaitingApproval)),
+			),
+		})
+		f := workflow.ExecuteChildWorkflow(cctx, review.ReviewWorkflow, review.ReviewInput{
+			ReviewID:    id,
+			AccountID:   c.AccountID,
+			AccountName: c.AccountName,
+			Owner:       c.Owner,
+			Cycle:       ing.AsOf,
+			Event:       c.Reason,
+			Tier:        c.Tier,
+			Score:       c.Score,
+			Policy:      in.Policy,
+		})
+		children = append(children, started{c, f})
+	}
+	for _, ch := range children {
+		err := ch.f.GetChildWorkflowExecution().Get(ctx, nil)
+		switch {
+		case err == nil:
+			res.Started = append(res.Started, ch.c)
+		case isAlreadyStarted(err):
+			res.AlreadyOpen = append(res.AlreadyOpen, ch.c.AccountID)
+		default:
+			return res, fmt.Errorf("start review of %s: %w", ch.c.AccountID, err)
+		}
+	}
+	sort.Strings(res.AlreadyOpen)
+	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
+		"started", len(res.Started), "already_open", len(res.AlreadyOpen), "rejected", len(res.Rejected))
+	return res, nil
+}
+
+func isAlreadyStarted(err error) bool {
+	var already *temporal.ChildWorkflowExecutionAlreadyStartedError
+	return errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err)
+}
+
+var tierRank = map[risk.Tier]int{risk.Critical: 0, risk.Elevated: 1, risk.Watch: 2, risk.Healthy: 3, risk.InsufficientEvidence: 4}
+
+// sortCandidates puts the most severe first, so the most urgent reviews
+// start first; the order is deterministic for replay.
+func sortCandidates(cs []review.Candidate) {
+	sort.Slice(cs, func(i, j int) bool {
+		if tierRank[cs[i].Tier] != tierRank[cs[j].Tier] {
+			return tierRank[cs[i].Tier] < tierRank[cs[j].Tier]
+		}
+		if cs[i].Score != cs[j].Score {
+			return cs[i].Score > cs[j].Score
+		}
+		return cs[i].AccountID < cs[j].AccountID
+	})
+}
+
+// LeadershipSummary builds the weekly portfolio summary and the packet
+// audit. It runs on a weekly Schedule and on demand (`starter summary`).
+func LeadershipSummary(ctx workflow.Context, in review.SummaryInput) (review.Report, error) {
+	ctx = withDefaultActivityOptions(ctx)
+	ctx = workflow.WithStartToCloseTimeout(ctx, 10*time.Minute)
+	var rep review.Report
+	if err := workflow.ExecuteActivity(ctx, ActBuildReport, in).Get(ctx, &rep); err != nil {
+		return rep, fmt.Errorf("build report: %w", err)
+	}
+	return rep, nil
+}

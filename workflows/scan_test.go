@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quietLogger)
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
+
+	accounts := []string{"A-1", "A-2", "A-3", "A-4", "A-5"}
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
+		return review.IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", Rows: 60, Accounts: accounts,
+			Rejected: []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}}, nil
+	}, activity.RegisterOptions{Name: ActIngest})
+	var chunks [][]string
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+		chunks = append(chunks, in.Accounts)
+		res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
+		for _, id := range in.Accounts {
+			switch id {
+			case "A-2":
+				res.Tiers[risk.Elevated]++
+				res.Candidates = append(res.Candidates, review.Candidate{AccountID: id, Owner: "li.wei", Tier: risk.Elevated, Score: 55})
+			case "A-4":
+				res.Tiers[risk.Critical]++
+				res.Candidates = append(res.Candidates, review.Candidate{AccountID: id, Owner: "dana", Tier: risk.Critical, Score: 81})
+			case "A-5":
+				res.Tiers[risk.Critical]++
+				res.OpenReviews = append(res.OpenReviews, id)
+			default:
+				res.Tiers[risk.Healthy]++
+			}
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: ActScoreChunk})
+
+	var startedIDs []string
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in review.ReviewInput) (review.Packet, error) {
+		return review.Packet{}, nil
+	}, workflowRegisterOptions(review.ReviewWorkflow))
+	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, ctx workflow.Context, args converter.EncodedValues) {
+		startedIDs = append(startedIDs, info.WorkflowExecution.ID)
+	})
+
+	env.ExecuteWorkflow(PortfolioScan, review.ScanInput{Files: []string{"x.csv"}, ChunkSize: 2, JumpPoints: 15})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res review.ScanResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+
+	require.Len(t, chunks, 3, "5 accounts in chunks of 2")
+	require.Equal(t, 5, res.Accounts)
+	require.Equal(t, map[risk.Tier]int{risk.Healthy: 2, risk.Elevated: 1, risk.Critical: 2}, res.Tiers)
+	require.Len(t, res.Started, 2)
+	require.Equal(t, "A-4", res.Started[0].AccountID, "the most severe review starts first")
+	require.ElementsMatch(t, []string{review.ID("A-4", "2026-11-16"), review.ID("A-2", "2026-11-16")}, startedIDs)
+	require.Equal(t, []string{"A-5"}, res.AlreadyOpen)
+	require.Len(t, res.Rejected, 1, "rejected rows reach the scan's result")
+}
