@@ -79,6 +79,17 @@ type Metrics struct {
 	FalseAlarmWeeks    map[string]int `json:"false_alarm_weeks"`
 	MissedChurners     []string       `json:"missed_churners"`
 	FalseAlarmAccounts []string       `json:"false_alarm_accounts"`
+	// Outcomes has one entry per counted account, for analysis.
+	Outcomes []Outcome `json:"-"`
+}
+
+// Outcome is how the replay went for one account.
+type Outcome struct {
+	AccountID string
+	Churner   bool
+	ChurnDate time.Time // zero for non-churners
+	FirstFlag time.Time // a churner's first credited flag, or a non-churner's first flag; zero if none
+	LeadDays  float64   // churners flagged: days from FirstFlag to ChurnDate
 }
 
 // Result is a backtest of the model, with the naive baseline on the same
@@ -237,6 +248,16 @@ func replay(r portfolioRule, rows []snapshot.Snapshot, churn map[string]time.Tim
 			continue
 		}
 		res.Accounts++
+		o := Outcome{AccountID: a.id, Churner: a.isChurner}
+		if a.isChurner {
+			o.ChurnDate, o.FirstFlag = a.churnDate, a.hit
+			if !a.hit.IsZero() {
+				o.LeadDays = a.churnDate.Sub(a.hit).Hours() / 24
+			}
+		} else {
+			o.FirstFlag = a.alarm
+		}
+		res.Outcomes = append(res.Outcomes, o)
 		if a.isChurner {
 			res.Churners++
 			if a.hit.IsZero() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
 )
 
@@ -72,6 +73,15 @@ func TestReplayArithmetic(t *testing.T) {
 		FalseAlarmAccounts:      []string{"N1"},
 		FalseAlarmWeeks:         map[string]int{"2026-02-02": 1},
 	}
+	if len(got.Metrics.Outcomes) != 7 {
+		t.Errorf("%d outcomes, want 7", len(got.Metrics.Outcomes))
+	}
+	for _, o := range got.Metrics.Outcomes {
+		if o.AccountID == "C1" && (o.LeadDays != 60 || !o.FirstFlag.Equal(day("2026-01-19"))) {
+			t.Errorf("C1 outcome %+v", o)
+		}
+	}
+	got.Metrics.Outcomes = nil
 	if !reflect.DeepEqual(got.Metrics, want) {
 		t.Errorf("metrics:\n got %+v\nwant %+v", got.Metrics, want)
 	}
@@ -165,5 +175,33 @@ func TestReadChurn(t *testing.T) {
 	}
 	if _, _, err := ReadChurnCSV("testdata/does-not-exist.csv"); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// On the example history the default model must raise far fewer false
+// alarms than the spreadsheet rule while still catching most churners.
+func TestDefaultModelAgainstBaselineOnExampleHistory(t *testing.T) {
+	b, err := snapshot.ReadFiles([]string{"../examples/history.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	churn, rej, err := ReadChurnCSV("../examples/churn.csv")
+	if err != nil || len(rej) != 0 || len(b.Rejected) != 0 {
+		t.Fatalf("inputs: %v, %v, %v", err, rej, b.Rejected)
+	}
+	r := Run(risk.DefaultModel(), b.Rows, churn, Options{})
+	for _, m := range []Metrics{r.Metrics, r.Baseline} {
+		t.Logf("flagged %d/%d, lead %.0f days, recall30 %.3f, precision %.3f, fpr %.3f",
+			m.FlaggedChurners, m.Churners, m.MedianLeadDays, m.Recall30d, m.Precision, m.FalsePositiveRate)
+	}
+	if r.Accounts != 60 || r.Churners != len(churn) {
+		t.Fatalf("%d accounts, %d churners; want 60 and %d", r.Accounts, r.Churners, len(churn))
+	}
+	if r.FalsePositiveRate >= r.Baseline.FalsePositiveRate/2 || r.Precision <= r.Baseline.Precision {
+		t.Errorf("model fpr %.3f precision %.3f vs baseline %.3f %.3f", r.FalsePositiveRate, r.Precision,
+			r.Baseline.FalsePositiveRate, r.Baseline.Precision)
+	}
+	if r.Recall < 0.5 {
+		t.Errorf("model caught %d of %d churners", r.FlaggedChurners, r.Churners)
 	}
 }

@@ -84,6 +84,31 @@ func TestEvaluation(t *testing.T) {
 	t.Logf("first signals of false alarms:    %s", top(res.FirstSignalsFalseAlarms))
 	t.Logf("baseline first rules (churners / false alarms): %s / %s", top(res.Baseline.FirstSignalsChurners), top(res.Baseline.FirstSignalsFalseAlarms))
 
+	// How long after onset the model caught churners, against how long the
+	// onset was: the lead a model could have had at best.
+	var delays, onsets []float64
+	lateByPattern := map[string]int{}
+	for _, o := range res.Outcomes {
+		if !o.Churner {
+			continue
+		}
+		c := churnInfo[o.AccountID]
+		onsets = append(onsets, c.Date.Sub(c.Onset).Hours()/24)
+		if o.FirstFlag.IsZero() {
+			continue
+		}
+		delays = append(delays, o.FirstFlag.Sub(c.Onset).Hours()/24)
+		if o.LeadDays < 30 {
+			for _, p := range c.Patterns {
+				lateByPattern[string(p)]++
+			}
+			if c.Quiet {
+				lateByPattern["(quiet)"]++
+			}
+		}
+	}
+	t.Logf("churners' onset before churn: median %.0f days; caught churners flagged a median %.0f days after onset", median(onsets), median(delays))
+	t.Logf("patterns of churners flagged < 30 days ahead: %s", top(lateByPattern))
 	missed := map[string]int{}
 	for _, id := range res.MissedChurners {
 		c := churnInfo[id]

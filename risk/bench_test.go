@@ -249,6 +249,29 @@ func BenchmarkIngestOnly100k(b *testing.B) {
 	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
 }
 
+// BenchmarkScorePortfolio100k scores an already ingested 100k x 12 portfolio.
+func BenchmarkScorePortfolio100k(b *testing.B) {
+	path := portfolioFile(b, benchAccounts, benchWeeks)
+	batch, err := snapshot.ReadFiles([]string{path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := DefaultModel()
+	runtime.GC()
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		if as := m.ScorePortfolio(batch.Rows, time.Time{}); len(as) != benchAccounts {
+			b.Fatalf("%d assessments", len(as))
+		}
+	}
+	b.StopTimer()
+	cpu := cpuSeconds() - cpu0
+	b.ReportMetric(float64(benchAccounts*benchWeeks)*float64(b.N)/cpu, "account-weeks/cpu-s")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+}
+
 // BenchmarkScore scores 12-week histories one account at a time, the way a
 // scan or a replay does.
 func BenchmarkScore(b *testing.B) {

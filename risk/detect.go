@@ -81,15 +81,15 @@ func (sc *scorer) trend(t *trendSpec) {
 	level := baseline * expected
 
 	down, nr := 0, 0
-	latest, latestOK := 0.0, false
+	latest, latestK := 0.0, -1
 	var recent [maxWindow]float64
 	for k := 0; k < R; k++ {
 		v, ok := sc.value(k, t.get)
 		if !ok {
 			continue
 		}
-		if !latestOK {
-			latest, latestOK = v, true
+		if latestK < 0 {
+			latest, latestK = v, k
 		}
 		recent[nr] = v
 		nr++
@@ -101,9 +101,9 @@ func (sc *scorer) trend(t *trendSpec) {
 		return
 	}
 	drop := 1 - latest/level
-	now := latest
-	if drop < rule.Threshold {
-		now = median(recent[:nr])
+	now, when := latest, "in the week of "+sc.weekLabel(latestK)
+	if drop < rule.Threshold { // the latest week recovered: judge the recent median
+		now, when = median(recent[:nr]), "over the last "+plural(R, "week", "weeks")
 		drop = 1 - now/level
 	}
 	points := rule.points(drop, false)
@@ -113,13 +113,17 @@ func (sc *scorer) trend(t *trendSpec) {
 
 	ev := sc.series(t.get, t.field, R+B, false)
 	ev.Window = "last " + plural(R, "week", "weeks") + " vs the median of the " + plural(B, "week", "weeks") + " before"
-	text := t.label + " fell " + pct(drop) + " below the " + strconv.Itoa(B) + "-week baseline (" +
-		num(baseline, t.fraction) + t.unit + " to " + num(now, t.fraction) + t.unit + " by the week of " + snapshot.FormatDate(sc.asOf) +
-		"); " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold) + " or more."
+	var text string
 	if expected < 1 {
-		text += " The same weeks last year ran " + pct(1-expected) + " below their baseline, and that is allowed for."
-		ev.Window += ", allowing for the same weeks last year"
+		ev.Window += ", less the dip the same weeks had last year"
+		text = t.label + " fell " + pct(drop) + " below the expected level of " + num(level, t.fraction) + t.unit +
+			" (the " + strconv.Itoa(B) + "-week baseline of " + num(baseline, t.fraction) + t.unit + " less the " + pct(1-expected) +
+			" dip the same weeks had last year) to " + num(now, t.fraction) + t.unit + " " + when
+	} else {
+		text = t.label + " fell " + pct(drop) + " below the " + strconv.Itoa(B) + "-week baseline (" +
+			num(baseline, t.fraction) + t.unit + " to " + num(now, t.fraction) + t.unit + " " + when + ")"
 	}
+	text += "; " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold) + " or more."
 	sc.emit(t.id, points, text, ev)
 }
 
@@ -173,10 +177,20 @@ func (sc *scorer) relationshipSignals() {
 	s := &sc.m.Signals
 
 	// Users deactivated within the event window.
-	if total := sc.sumEvents(getDeactivated); total > 0 {
-		if p := s.UsersDeactivated.points(total, false); p > 0 {
-			sc.emit(SigUsersDeactivated, p, plural(int(total), "user account was", "user accounts were")+" deactivated in the last "+
-				plural(w.EventWeeks, "week", "weeks")+", a sign of staff changes at the customer.", sc.eventEvidence(getDeactivated, "users_deactivated"))
+	if total := sc.sumEvents(getDeactivated); total >= minDeactivated {
+		// Deactivations count as a share of the account's users, so two
+		// leavers weigh more at a 20-user customer than at a 2,000-user one.
+		text := plural(int(total), "user account was", "user accounts were") + " deactivated in the last " + plural(w.EventWeeks, "week", "weeks")
+		p := 0
+		if base, what, ok := sc.userBase(); ok {
+			share := total / base
+			p = s.UsersDeactivated.points(share, false)
+			text += ", " + pct(share) + " of " + what
+		} else if s.UsersDeactivated.Points > 0 {
+			p = s.UsersDeactivated.Points // no user count known: the base points only
+		}
+		if p > 0 {
+			sc.emit(SigUsersDeactivated, p, text+"; a sign of staff changes at the customer.", sc.eventEvidence(getDeactivated, "users_deactivated"))
 		}
 	}
 
@@ -198,6 +212,33 @@ func (sc *scorer) relationshipSignals() {
 		"No CSM meeting with the customer for ", "last meeting")
 
 	sc.nps()
+}
+
+// minDeactivated is the fewest deactivations that can be a signal: one
+// leaver is ordinary staff turnover.
+const minDeactivated = 2
+
+// userBase is the account's normal number of users: the median of active
+// users over the baseline weeks, else the latest licensed seats.
+func (sc *scorer) userBase() (float64, string, bool) {
+	w := sc.m.Windows
+	var buf [maxWindow]float64
+	n := 0
+	for k := 0; k < w.RecentWeeks+w.BaselineWeeks; k++ {
+		if v, ok := sc.value(k, getActiveUsers); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	if n > 0 {
+		if m := median(buf[:n]); m > 0 {
+			return m, "its " + num(m, false) + " usual active users", true
+		}
+	}
+	if seats, _, ok := sc.latest(w.RecentWeeks+w.BaselineWeeks, getSeats); ok && seats > 0 {
+		return seats, "its " + num(seats, false) + " licensed seats", true
+	}
+	return 0, "", false
 }
 
 // silence flags a contact date older than the rule's threshold, read from

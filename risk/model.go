@@ -106,7 +106,7 @@ type Signals struct {
 	DAUMAUDecline          Rule `mapstructure:"dau_mau_decline" json:"dau_mau_decline"`                   // fraction below baseline
 	FeatureAdoptionDecline Rule `mapstructure:"feature_adoption_decline" json:"feature_adoption_decline"` // fraction below baseline
 	SeatUtilisationLow     Rule `mapstructure:"seat_utilisation_low" json:"seat_utilisation_low"`         // active users / licensed seats (lower is worse)
-	UsersDeactivated       Rule `mapstructure:"users_deactivated" json:"users_deactivated"`               // users deactivated within event_weeks
+	UsersDeactivated       Rule `mapstructure:"users_deactivated" json:"users_deactivated"`               // users deactivated within event_weeks, as a share of the usual active users (at least 2 users)
 	ChampionDeparted       Rule `mapstructure:"champion_departed" json:"champion_departed"`               // yes/no within event_weeks
 	ExecSponsorSilence     Rule `mapstructure:"exec_sponsor_silence" json:"exec_sponsor_silence"`         // days since last_exec_contact
 	CSMContactGap          Rule `mapstructure:"csm_contact_gap" json:"csm_contact_gap"`                   // days since last_csm_meeting
@@ -186,7 +186,7 @@ func DefaultModel() Model {
 			DAUMAUDecline:          Rule{Threshold: 0.2, Points: 6, Severe: 0.5, SeverePoints: 16},
 			FeatureAdoptionDecline: Rule{Threshold: 0.2, Points: 5, Severe: 0.5, SeverePoints: 12},
 			SeatUtilisationLow:     Rule{Threshold: 0.5, Points: 3, Severe: 0.2, SeverePoints: 10},
-			UsersDeactivated:       Rule{Threshold: 2, Points: 6, Severe: 10, SeverePoints: 15},
+			UsersDeactivated:       Rule{Threshold: 0.05, Points: 6, Severe: 0.25, SeverePoints: 15},
 			ChampionDeparted:       Rule{Points: 15},
 			ExecSponsorSilence:     Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 18},
 			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},

@@ -97,7 +97,10 @@ func Rank(as []Assessment) {
 
 // ScorePortfolio scores every account in rows as of the week holding asOf
 // (zero: the latest week in rows) and returns them ranked, Priority 1 first.
-// rows may be in any order and are not modified.
+// rows may be in any order and are not modified. Accounts whose first row
+// comes after the scored week are left out; accounts whose rows stopped
+// before it are kept (and read as insufficient evidence once their data is
+// older than the recent window).
 func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assessment {
 	if asOf.IsZero() {
 		asOf = LatestWeek(rows)
@@ -126,8 +129,16 @@ func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assess
 		}()
 	}
 	wg.Wait()
-	Rank(out)
-	return out
+	// An account whose first row is after the scored week was not yet a
+	// customer then: it has nothing to assess and is left out.
+	kept := out[:0]
+	for g := range out {
+		if first := rows[order[starts[g]]].Week; !first.After(snapshot.Monday(asOf)) {
+			kept = append(kept, out[g])
+		}
+	}
+	Rank(kept)
+	return kept
 }
 
 // LatestWeek returns the latest week in rows, or the zero time.

@@ -168,6 +168,24 @@ func TestSeasonalDipIsDiscounted(t *testing.T) {
 	if slices.Contains(signalIDs(a), SigLoginDrop) {
 		t.Errorf("a dip repeated from last year raised login_drop: %+v", a.Signals)
 	}
+	// A dip much deeper than last year's still fires, and says so.
+	deeper := slices.Clone(rows)
+	for _, i := range []int{end, end - 1, end - 2} {
+		deeper[i].Logins = snapshot.Some(steady("A-5", 70)[i].Logins.V / 6)
+	}
+	c := m.Score(deeper, time.Time{})
+	fired := false
+	for _, s := range c.Signals {
+		if s.ID == SigLoginDrop {
+			fired = true
+			if !strings.Contains(s.Text, "last year") {
+				t.Errorf("seasonal text does not mention last year: %q", s.Text)
+			}
+		}
+	}
+	if !fired {
+		t.Errorf("a dip three times last year's did not fire: %v", signalIDs(c))
+	}
 	// Without last year's dip the same drop is a signal.
 	rows2 := steady("A-5", 70)
 	for _, i := range []int{end, end - 1, end - 2} {
@@ -362,5 +380,19 @@ func TestRenewalProximityRaisesUrgencyNotScore(t *testing.T) {
 	}
 	if a.Urgency <= b.Urgency {
 		t.Errorf("near renewal urgency %v <= far %v", a.Urgency, b.Urgency)
+	}
+}
+
+func TestScorePortfolioAsOfBeforeAnAccountStarts(t *testing.T) {
+	rows := append(steady("OLD", 12), steady("NEW", 12)...)
+	for i := 12; i < 24; i++ {
+		rows[i].Week = week(i) // NEW starts after OLD's last week
+	}
+	as := DefaultModel().ScorePortfolio(rows, week(11))
+	if len(as) != 1 || as[0].AccountID != "OLD" {
+		t.Fatalf("as of week 11: %d assessments, first %q", len(as), as[0].AccountID)
+	}
+	if got := len(DefaultModel().ScorePortfolio(rows, time.Time{})); got != 2 {
+		t.Fatalf("latest week: %d assessments", got)
 	}
 }

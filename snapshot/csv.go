@@ -88,72 +88,139 @@ func (rd *reader) readCSV(r io.Reader, name string, size int64) error {
 	ncol := len(cols.fields)
 	estimated := size <= 0
 
-	for {
-		record, err := cr.Read()
-		if err == io.EOF {
-			return nil
+	// Splitting records (encoding/csv) and converting them run on two
+	// goroutines: on a large file each takes about half the time.
+	chunks := make(chan *csvChunk, 2)
+	free := make(chan *csvChunk, 4)
+	go splitRecords(cr, ncol, row, chunks, free)
+	var fatal error
+	for ch := range chunks {
+		if ch.err != nil {
+			fatal = ch.err // the producer stops after an I/O error
 		}
-		row++
-		src := Source{File: name, Row: row}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return err
-			}
-			rd.reject(src, "csv", pe.Err.Error()+" at line "+strconv.Itoa(pe.Line)+", column "+strconv.Itoa(pe.Column))
-			continue
-		}
-		if len(record) != ncol {
-			f := "csv"
-			if len(record) < ncol {
-				f = colName(cols, len(record))
-			}
-			rd.reject(src, f, "row has "+strconv.Itoa(len(record))+" cells, the header has "+strconv.Itoa(ncol))
-			continue
-		}
-		if !estimated && row == 1025 {
-			// Reserve room for the whole file once, from the bytes per row so far.
-			estimated = true
-			if perRow := cr.InputOffset() / int64(row); perRow > 0 {
-				rd.grow(int(size/perRow) + 64)
-			}
-		}
-
-		// Parse straight into the next slot of Rows: a Snapshot is large,
-		// and copying a million of them costs as much as reading them.
-		s := rd.next()
-		var present [numFields]bool
-		s.Source = src
-		bad := false
-		for i, cell := range record {
-			f := cols.fields[i]
-			if cols.skip[i] {
-				continue
-			}
-			v := strings.TrimSpace(cell)
-			if v == "" {
-				continue
-			}
-			if f == fExtra {
-				if s.Extra == nil {
-					s.Extra = make(map[string]string, 2)
+		for i := range ch.recs {
+			rec := &ch.recs[i]
+			if !estimated && rec.row >= 1025 {
+				// Reserve room for the whole file once, from the bytes per row so far.
+				estimated = true
+				if perRow := ch.offset / int64(ch.recs[len(ch.recs)-1].row); perRow > 0 {
+					rd.grow(int(size/perRow) + 64)
 				}
-				s.Extra[cols.extra[i]] = strings.Clone(v)
-				continue
 			}
-			present[f] = true
-			if reason := rd.p.set(s, f, v); reason != "" {
-				rd.reject(src, Fields[f], reason)
-				bad = true
-				break
-			}
+			rd.csvRecord(name, &cols, rec, ch.cells[rec.start:rec.start+rec.n])
 		}
-		if bad {
-			rd.drop()
-		} else {
-			rd.accept(s, &present)
+		select {
+		case free <- ch:
+		default:
 		}
 	}
+	return fatal
+}
+
+// csvChunk carries a run of records from the splitter to the converter.
+type csvChunk struct {
+	cells  []string // the cells of the well-formed records, back to back
+	recs   []csvRecord
+	offset int64 // input offset after the last record
+	err    error // an I/O error that ended the input
+}
+
+type csvRecord struct {
+	row      int
+	start, n int    // the record's cells within cells
+	cells    int    // how many cells it had
+	parseErr string // why encoding/csv refused it, if it did
+}
+
+const chunkRecords = 512
+
+// splitRecords reads records into chunks until the input ends. Cell strings
+// stay valid after the next Read (ReuseRecord reuses only the slice).
+func splitRecords(cr *csv.Reader, ncol, row int, chunks chan<- *csvChunk, free chan *csvChunk) {
+	defer close(chunks)
+	for {
+		var ch *csvChunk
+		select {
+		case ch = <-free:
+			clear(ch.cells) // release the previous chunk's lines
+			ch.cells, ch.recs = ch.cells[:0], ch.recs[:0]
+		default:
+			ch = &csvChunk{cells: make([]string, 0, chunkRecords*ncol), recs: make([]csvRecord, 0, chunkRecords)}
+		}
+		for len(ch.recs) < chunkRecords {
+			record, err := cr.Read()
+			if err == io.EOF {
+				ch.offset = cr.InputOffset()
+				chunks <- ch
+				return
+			}
+			row++
+			rec := csvRecord{row: row, start: len(ch.cells), cells: len(record)}
+			if err != nil {
+				var pe *csv.ParseError
+				if !errors.As(err, &pe) {
+					ch.err = err
+					chunks <- ch
+					return
+				}
+				rec.parseErr = pe.Err.Error() + " at line " + strconv.Itoa(pe.Line) + ", column " + strconv.Itoa(pe.Column)
+			} else if len(record) == ncol {
+				ch.cells = append(ch.cells, record...)
+				rec.n = ncol
+			}
+			ch.recs = append(ch.recs, rec)
+		}
+		ch.offset = cr.InputOffset()
+		chunks <- ch
+	}
+}
+
+// csvRecord converts one record into a row or a rejection.
+func (rd *reader) csvRecord(name string, cols *columns, rec *csvRecord, record []string) {
+	src := Source{File: name, Row: rec.row}
+	ncol := len(cols.fields)
+	if rec.parseErr != "" {
+		rd.reject(src, "csv", rec.parseErr)
+		return
+	}
+	if rec.cells != ncol {
+		f := "csv"
+		if rec.cells < ncol {
+			f = colName(*cols, rec.cells)
+		}
+		rd.reject(src, f, "row has "+strconv.Itoa(rec.cells)+" cells, the header has "+strconv.Itoa(ncol))
+		return
+	}
+
+	// Parse straight into the next slot of Rows: a Snapshot is large, and
+	// copying a million of them costs as much as reading them.
+	s := rd.next()
+	var present [numFields]bool
+	s.Source = src
+	for i, cell := range record {
+		if cols.skip[i] {
+			continue
+		}
+		v := strings.TrimSpace(cell)
+		if v == "" {
+			continue
+		}
+		f := cols.fields[i]
+		if f == fExtra {
+			if s.Extra == nil {
+				s.Extra = make(map[string]string, 2)
+			}
+			s.Extra[cols.extra[i]] = strings.Clone(v)
+			continue
+		}
+		present[f] = true
+		if reason := rd.p.set(s, f, v); reason != "" {
+			rd.reject(src, Fields[f], reason)
+			rd.drop()
+			return
+		}
+	}
+	rd.accept(s, &present)
 }
 
 func colName(cols columns, i int) string {

@@ -119,13 +119,9 @@ func (p *rowParser) strOf(f field, v string) string {
 	return r
 }
 
-// set stores one cell into s. It returns "" on success or the reason the
-// value was rejected. An empty cell leaves the field unknown.
-func (p *rowParser) set(s *Snapshot, f field, cell string) string {
-	v := strings.TrimSpace(cell)
-	if v == "" {
-		return ""
-	}
+// set stores one trimmed, non-empty cell into s. It returns "" on success
+// or the reason the value was rejected.
+func (p *rowParser) set(s *Snapshot, f field, v string) string {
 	switch f {
 	case fAccountID:
 		s.AccountID = p.strOf(f, v)
@@ -299,6 +295,14 @@ func parseBool(v string) (bool, bool) {
 // parseGoalStatus accepts the three statuses in any case, with spaces or
 // hyphens in place of the underscore ("On Track").
 func parseGoalStatus(v string) (string, bool) {
+	switch v { // the usual spelling, without allocating
+	case GoalOnTrack:
+		return GoalOnTrack, true
+	case GoalAtRisk:
+		return GoalAtRisk, true
+	case GoalOffTrack:
+		return GoalOffTrack, true
+	}
 	norm := func(r rune) rune {
 		if r == ' ' || r == '-' {
 			return '_'

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
@@ -25,7 +26,7 @@ type sqlStore struct {
 
 func newSQLStore(ctx context.Context, db *sql.DB, d *dialect) (*sqlStore, error) {
 	if err := db.PingContext(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	if err := migrate(ctx, db, d); err != nil {
 		return nil, err
@@ -216,8 +217,8 @@ func (s *sqlStore) SaveScores(ctx context.Context, batchID string, as []risk.Ass
 		return nil
 	}
 	blobs := make([]string, len(as))
-	weeks := map[string]bool{}
-	var weekList []string
+	weeks, accounts := map[string]bool{}, map[string]bool{}
+	var weekList, accountList []string
 	for i := range as {
 		a := &as[i]
 		if a.AccountID == "" || a.AsOf == "" {
@@ -231,6 +232,10 @@ func (s *sqlStore) SaveScores(ctx context.Context, batchID string, as []risk.Ass
 		if !weeks[a.AsOf] {
 			weeks[a.AsOf] = true
 			weekList = append(weekList, a.AsOf)
+		}
+		if !accounts[a.AccountID] {
+			accounts[a.AccountID] = true
+			accountList = append(accountList, a.AccountID)
 		}
 	}
 
@@ -256,6 +261,11 @@ func (s *sqlStore) SaveScores(ctx context.Context, batchID string, as []risk.Ass
 	}
 	err = s.insertRows(ctx, tx, "score_weeks", []string{"week"}, "ON CONFLICT (week) DO NOTHING",
 		len(weekList), func(i int) []any { return []any{weekList[i]} })
+	if err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
+	err = s.insertRows(ctx, tx, "score_accounts", []string{"account_id"}, "ON CONFLICT (account_id) DO NOTHING",
+		len(accountList), func(i int) []any { return []any{accountList[i]} })
 	if err != nil {
 		return fmt.Errorf("save scores: %w", err)
 	}
@@ -297,13 +307,16 @@ func (s *sqlStore) LatestScores(ctx context.Context, before string, accountIDs .
 }
 
 func (s *sqlStore) latestScores(ctx context.Context, before string, accountIDs []string, out map[string]risk.Assessment) error {
-	var w where
-	w.cmp("as_of", "<", before)
-	w.in("account_id", accountIDs)
-	rows, err := s.db.QueryContext(ctx, `SELECT data, scored_at FROM (
-			SELECT data, scored_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY as_of DESC, id DESC) AS rn
-			FROM scores`+w.String()+`
-		) latest WHERE rn = 1`, w.args...)
+	w := where{args: []any{before}}
+	w.in("a.account_id", accountIDs)
+	// One probe of the (account_id, as_of, ...) index per account; the
+	// newest week wins, then the most recently saved configuration.
+	rows, err := s.db.QueryContext(ctx, `SELECT s.data, s.scored_at
+		FROM score_accounts a
+		JOIN scores s ON s.id = (
+			SELECT x.id FROM scores x
+			WHERE x.account_id = a.account_id AND x.as_of < $1
+			ORDER BY x.as_of DESC, x.id DESC LIMIT 1)`+w.String(), w.args...)
 	if err != nil {
 		return fmt.Errorf("latest scores before %s: %w", before, err)
 	}
@@ -317,19 +330,103 @@ func (s *sqlStore) latestScores(ctx context.Context, before string, accountIDs [
 	return nil
 }
 
-func (s *sqlStore) ScoresAsOf(ctx context.Context, week string) ([]risk.Assessment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data, scored_at FROM (
-			SELECT account_id, data, scored_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY id DESC) AS rn
-			FROM scores WHERE as_of = $1
-		) latest WHERE rn = 1 ORDER BY account_id`, week)
+func (s *sqlStore) ScoresAsOf(ctx context.Context, week string, accountIDs ...string) ([]risk.Assessment, error) {
+	if len(accountIDs) == 0 {
+		return s.scoresAsOf(ctx, week, nil)
+	}
+	ids := append([]string(nil), accountIDs...)
+	sort.Strings(ids)
+	var out []risk.Assessment
+	for start := 0; start < len(ids); start += historyChunk {
+		as, err := s.scoresAsOf(ctx, week, ids[start:min(start+historyChunk, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	return out, nil
+}
+
+// scoresAsOf reads a week's scores in index order (account, then save
+// order) and keeps each account's last row: its latest configuration. Only
+// the kept rows are decoded.
+func (s *sqlStore) scoresAsOf(ctx context.Context, week string, accountIDs []string) ([]risk.Assessment, error) {
+	var w where
+	w.eq("as_of", week)
+	w.in("account_id", accountIDs)
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, data, scored_at FROM scores`+w.String()+` ORDER BY account_id, id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("scores of %s: %w", week, err)
 	}
-	as, err := scanAssessments(rows)
-	if err != nil {
+	defer rows.Close()
+	var out []risk.Assessment
+	var pending struct {
+		account  string
+		blob     []byte
+		scoredAt time.Time
+	}
+	flush := func() error {
+		if pending.account == "" {
+			return nil
+		}
+		var a risk.Assessment
+		if err := json.Unmarshal(pending.blob, &a); err != nil {
+			return fmt.Errorf("stored assessment of %s: %w", pending.account, err)
+		}
+		a.ScoredAt = pending.scoredAt
+		out = append(out, a)
+		return nil
+	}
+	for rows.Next() {
+		var account string
+		var blob []byte
+		var scoredAt time.Time
+		if err := rows.Scan(&account, &blob, dbTime{&scoredAt}); err != nil {
+			return nil, fmt.Errorf("scores of %s: %w", week, err)
+		}
+		if account != pending.account {
+			if err := flush(); err != nil {
+				return nil, fmt.Errorf("scores of %s: %w", week, err)
+			}
+		}
+		pending.account, pending.blob, pending.scoredAt = account, blob, scoredAt
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("scores of %s: %w", week, err)
 	}
-	return as, nil
+	if err := flush(); err != nil {
+		return nil, fmt.Errorf("scores of %s: %w", week, err)
+	}
+	return out, nil
+}
+
+// ScoreRows reads the covering index only (migration 0002), keeping each
+// account's last row as scoresAsOf does.
+func (s *sqlStore) ScoreRows(ctx context.Context, week string) ([]ScoreRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id, owner, tier, score, arr FROM scores
+		WHERE as_of = $1 ORDER BY account_id, id`, week)
+	if err != nil {
+		return nil, fmt.Errorf("score rows of %s: %w", week, err)
+	}
+	defer rows.Close()
+	var out []ScoreRow
+	for rows.Next() {
+		var r ScoreRow
+		var tier string
+		if err := rows.Scan(&r.AccountID, &r.Owner, &tier, &r.Score, &r.ARR); err != nil {
+			return nil, fmt.Errorf("score rows of %s: %w", week, err)
+		}
+		r.Tier = risk.Tier(tier)
+		if n := len(out); n > 0 && out[n-1].AccountID == r.AccountID {
+			out[n-1] = r // a later configuration of the same account
+			continue
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("score rows of %s: %w", week, err)
+	}
+	return out, nil
 }
 
 func (s *sqlStore) Weeks(ctx context.Context) ([]string, error) {

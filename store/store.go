@@ -36,6 +36,15 @@ type Batch struct {
 	IngestedAt  time.Time `json:"ingested_at"`
 }
 
+// ScoreRow is the headline of one stored assessment.
+type ScoreRow struct {
+	AccountID string
+	Owner     string
+	Tier      risk.Tier
+	Score     int
+	ARR       float64
+}
+
 // PacketFilter selects decision packets. Zero fields match everything.
 type PacketFilter struct {
 	AccountID string
@@ -74,8 +83,12 @@ type Store interface {
 	// lookup to them (much cheaper on a long history); none means all.
 	LatestScores(ctx context.Context, before string, accountIDs ...string) (map[string]risk.Assessment, error)
 	// ScoresAsOf returns the assessments of one week, one per account (the
-	// most recently saved configuration), ordered by account ID.
-	ScoresAsOf(ctx context.Context, week string) ([]risk.Assessment, error)
+	// most recently saved configuration), ordered by account ID. Naming
+	// accounts limits it to them.
+	ScoresAsOf(ctx context.Context, week string, accountIDs ...string) ([]risk.Assessment, error)
+	// ScoreRows is ScoresAsOf without the evidence: the few columns a tier
+	// count needs, read without decoding every assessment.
+	ScoreRows(ctx context.Context, week string) ([]ScoreRow, error)
 	// Weeks lists the weeks that have scores, ascending.
 	Weeks(ctx context.Context) ([]string, error)
 

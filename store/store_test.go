@@ -260,6 +260,22 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 			t.Fatalf("after rescore ScoresAsOf = %+v", got)
 		}
 
+		heads, err := st.ScoreRows(ctx, week2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantHeads := []ScoreRow{{"A-1", "dana", risk.Critical, 85, 50000}, {"A-2", "dana", risk.Watch, 55, 50000}}
+		if !reflect.DeepEqual(heads, wantHeads) {
+			t.Fatalf("ScoreRows(%s) = %+v, want %+v", week2, heads, wantHeads)
+		}
+		one, err := st.ScoresAsOf(ctx, week2, "A-2", "A-9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one) != 1 || one[0].AccountID != "A-2" || one[0].ConfigHash != "h2" {
+			t.Fatalf("ScoresAsOf(%s, A-2, A-9) = %+v", week2, one)
+		}
+
 		prev, err := st.LatestScores(ctx, week2)
 		if err != nil {
 			t.Fatal(err)

@@ -45,7 +45,11 @@ func Audit(ctx context.Context, st store.Store, week string) ([]AuditPacket, err
 	if err != nil {
 		return nil, err
 	}
-	scores, err := st.ScoresAsOf(ctx, week)
+	rows, err := st.ScoreRows(ctx, week)
+	if err != nil {
+		return nil, err
+	}
+	atRisk, err := atRiskAssessments(ctx, st, week, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func Audit(ctx context.Context, st store.Store, week string) ([]AuditPacket, err
 	}
 	latest := latestPacketByAccount(packets)
 	out := []AuditPacket{}
-	for _, a := range atRiskByARR(scores) {
+	for _, a := range atRisk {
 		p, ok := latest[a.AccountID]
 		if !ok {
 			out = append(out, AuditPacket{AccountID: a.AccountID, AccountName: a.AccountName, Tier: a.Tier,

@@ -151,7 +151,11 @@ func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	scores, err := st.ScoresAsOf(ctx, week)
+	rows, err := st.ScoreRows(ctx, week)
+	if err != nil {
+		return Summary{}, err
+	}
+	atRisk, err := atRiskAssessments(ctx, st, week, rows)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -164,11 +168,11 @@ func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
 		return Summary{}, err
 	}
 
-	s := Summary{Week: week, PreviousWeek: prevWeek, Accounts: len(scores), TopAtRisk: []TopAccount{}}
-	s.Tiers, s.ARRByTier = tally(scores)
+	s := Summary{Week: week, PreviousWeek: prevWeek, Accounts: len(rows), TopAtRisk: []TopAccount{}}
+	s.Tiers, s.ARRByTier = tally(rows)
 	s.ARRAtRisk = s.ARRByTier.Critical + s.ARRByTier.Elevated
 	if prevWeek != "" {
-		prev, err := st.ScoresAsOf(ctx, prevWeek)
+		prev, err := st.ScoreRows(ctx, prevWeek)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -181,7 +185,6 @@ func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
 	}
 
 	latest := latestPacketByAccount(packets)
-	atRisk := atRiskByARR(scores)
 	for _, a := range atRisk[:min(TopAccounts, len(atRisk))] {
 		top := TopAccount{AccountID: a.AccountID, AccountName: a.AccountName, Owner: a.Owner, Tier: a.Tier,
 			Score: a.Score, ARR: a.ARR, RenewalDate: a.RenewalDate}
@@ -222,7 +225,7 @@ func resolveWeek(ctx context.Context, st store.Store, week string) (string, stri
 	return week, prev, nil
 }
 
-func tally(as []risk.Assessment) (TierCounts, TierARR) {
+func tally(as []store.ScoreRow) (TierCounts, TierARR) {
 	var c TierCounts
 	var arr TierARR
 	for _, a := range as {
@@ -257,15 +260,34 @@ func diffARR(a, b TierARR) TierARR {
 		a.InsufficientEvidence - b.InsufficientEvidence}
 }
 
-// atRiskByARR returns the elevated and critical assessments, largest ARR
-// first (critical before elevated on equal ARR, then by account ID).
-func atRiskByARR(as []risk.Assessment) []risk.Assessment {
-	var out []risk.Assessment
+// atRiskAssessments loads the week's elevated and critical assessments in
+// full, largest ARR first (critical before elevated on equal ARR, then by
+// account ID). Only these are decoded: they are a small part of the book.
+func atRiskAssessments(ctx context.Context, st store.Store, week string, rows []store.ScoreRow) ([]risk.Assessment, error) {
+	var ids []string
+	for _, r := range rows {
+		if r.Tier.AtRisk() {
+			ids = append(ids, r.AccountID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	as, err := st.ScoresAsOf(ctx, week, ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := as[:0]
 	for _, a := range as {
-		if a.Tier.AtRisk() {
+		if a.Tier.AtRisk() { // a rescore may have landed between the two reads
 			out = append(out, a)
 		}
 	}
+	sortByARR(out)
+	return out, nil
+}
+
+func sortByARR(out []risk.Assessment) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].ARR != out[j].ARR {
 			return out[i].ARR > out[j].ARR
@@ -275,7 +297,6 @@ func atRiskByARR(as []risk.Assessment) []risk.Assessment {
 		}
 		return out[i].AccountID < out[j].AccountID
 	})
-	return out
 }
 
 // latestPacketByAccount keeps each account's packet of the latest cycle.

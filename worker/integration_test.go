@@ -128,7 +128,13 @@ func queryPacket(t testing.TB, c client.Client, id string) review.Packet {
 // waitFor polls cond until it holds or a minute passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	waitForWithin(t, time.Minute, what, cond)
+}
+
+// waitForWithin polls cond until it holds or d passes.
+func waitForWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -41,7 +41,9 @@ const ErrInvalidInput = "InvalidInput"
 // down for an hour must not lose a decision).
 func withDefaultActivityOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		// Short: a worker killed mid-activity is noticed only when this
+		// passes, and these activities take milliseconds.
+		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
