@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -50,7 +51,7 @@ func (sc *scorer) trend(t *trendSpec) {
 		return
 	}
 	baseline := median(buf[:nb])
-	if baseline <= 0 {
+	if baseline <= 0 || (!t.fraction && baseline < w.MinBaselineCount) {
 		return
 	}
 
@@ -93,7 +94,7 @@ func (sc *scorer) trend(t *trendSpec) {
 		}
 		recent[nr] = v
 		nr++
-		if 1-v/level >= rule.Threshold {
+		if 1-v/level >= rule.Threshold*w.PersistenceShare {
 			down++
 		}
 	}
@@ -123,7 +124,7 @@ func (sc *scorer) trend(t *trendSpec) {
 		text = t.label + " fell " + pct(drop) + " below the " + strconv.Itoa(B) + "-week baseline (" +
 			num(baseline, t.fraction) + t.unit + " to " + num(now, t.fraction) + t.unit + " " + when + ")"
 	}
-	text += "; " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold) + " or more."
+	text += "; " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold*w.PersistenceShare) + " or more."
 	sc.emit(t.id, points, text, ev)
 }
 
@@ -162,7 +163,14 @@ func (sc *scorer) seatUtilisation() {
 // series is the evidence of a field over the first n week slots, oldest
 // first; nonZero keeps only the weeks with a value above zero.
 func (sc *scorer) series(get getter, field string, n int, nonZero bool) Evidence {
-	ev := Evidence{Field: field}
+	count := 0
+	for k := n - 1; k >= 0; k-- {
+		if v, ok := sc.value(k, get); ok && (!nonZero || v > 0) {
+			count++
+		}
+	}
+	// One more slot: callers may add a value read from another field.
+	ev := Evidence{Field: field, Weeks: make([]string, 0, count+1), Values: make([]float64, 0, count+1)}
 	for k := n - 1; k >= 0; k-- {
 		if v, ok := sc.value(k, get); ok && (!nonZero || v > 0) {
 			ev.Weeks = append(ev.Weeks, sc.weekLabel(k))
@@ -232,7 +240,7 @@ func (sc *scorer) userBase() (float64, string, bool) {
 	}
 	if n > 0 {
 		if m := median(buf[:n]); m > 0 {
-			return m, "its " + num(m, false) + " usual active users", true
+			return m, "its " + strconv.Itoa(int(math.Round(m))) + " usual active users", true
 		}
 	}
 	if seats, _, ok := sc.latest(w.RecentWeeks+w.BaselineWeeks, getSeats); ok && seats > 0 {

@@ -53,6 +53,15 @@ type Windows struct {
 	// PersistenceWeeks of the recent window must each be down by the
 	// signal's threshold: one bad week (a holiday) is not a trend.
 	PersistenceWeeks int `mapstructure:"persistence_weeks" json:"persistence_weeks"`
+	// PersistenceShare is how far down a week must be to count towards
+	// persistence, as a share of the signal's threshold: 0.5 counts a week
+	// 10% down towards a 20% login_drop, so a steady slide qualifies while
+	// the size of the drop is still judged against the full threshold.
+	PersistenceShare float64 `mapstructure:"persistence_share" json:"persistence_share"`
+	// MinBaselineCount is the smallest baseline (median per week) a count
+	// series (logins, active users) needs for a trend: a fall from 2 logins
+	// a week to 0 is a 100% drop that says nothing.
+	MinBaselineCount float64 `mapstructure:"min_baseline_count" json:"min_baseline_count"`
 	// EventWeeks is how long an event (a deactivation, an escalation, a
 	// departed champion, a downgrade request) keeps counting.
 	EventWeeks int `mapstructure:"event_weeks" json:"event_weeks"`
@@ -159,15 +168,17 @@ type Priority struct {
 // dimensions in trouble reach elevated, and three or more reach critical:
 // the textbook case (logins down 38% over three weeks, the sponsor silent
 // six weeks, a critical ticket open 47 days, three users deactivated)
-// scores about 70.
+// scores in the high 60s to the 80s depending on what else moved with it.
 func DefaultModel() Model {
 	return Model{
 		Thresholds: Thresholds{Critical: 65, Elevated: 40, Watch: 20},
 		Windows: Windows{
-			RecentWeeks:      3,
+			RecentWeeks:      4,
 			BaselineWeeks:    8,
 			MinBaselineWeeks: 4,
-			PersistenceWeeks: 2,
+			PersistenceWeeks: 3,
+			PersistenceShare: 0.5,
+			MinBaselineCount: 5,
 			EventWeeks:       4,
 			NPSWeeks:         26,
 			SeasonalWeeks:    52,
@@ -258,6 +269,12 @@ func (m Model) Validate() error {
 	}
 	if w.PersistenceWeeks < 1 || w.PersistenceWeeks > w.RecentWeeks {
 		bad("windows.persistence_weeks", "must be between 1 and risk.windows.recent_weeks (%d), got %d", w.RecentWeeks, w.PersistenceWeeks)
+	}
+	if w.MinBaselineCount < 0 || math.IsNaN(w.MinBaselineCount) {
+		bad("windows.min_baseline_count", "must not be negative, got %v", w.MinBaselineCount)
+	}
+	if !(w.PersistenceShare > 0 && w.PersistenceShare <= 1) {
+		bad("windows.persistence_share", "must be above 0 and at most 1, got %v", w.PersistenceShare)
 	}
 	if w.SeasonalWeeks != 0 && w.SeasonalWeeks < w.RecentWeeks+w.BaselineWeeks {
 		bad("windows.seasonal_weeks", "must be 0 (off) or at least recent_weeks + baseline_weeks (%d), got %d", w.RecentWeeks+w.BaselineWeeks, w.SeasonalWeeks)

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,11 +148,19 @@ func TestHolidayWeekStaysBelowElevated(t *testing.T) {
 
 func TestSustainedDropFires(t *testing.T) {
 	rows := steady("A-4", 14)
+	rows[11].Logins = snapshot.Some(70)
 	rows[12].Logins = snapshot.Some(60)
 	rows[13].Logins = snapshot.Some(55)
 	a := DefaultModel().Score(rows, time.Time{})
 	if !slices.Contains(signalIDs(a), SigLoginDrop) {
-		t.Fatalf("two weeks at half the baseline did not raise login_drop: %v", signalIDs(a))
+		t.Fatalf("three weeks well below the baseline did not raise login_drop: %v", signalIDs(a))
+	}
+	// Two bad weeks (an outage, a short break) are not yet a trend.
+	rows = steady("A-4", 14)
+	rows[12].Logins = snapshot.Some(50)
+	rows[13].Logins = snapshot.Some(50)
+	if a := DefaultModel().Score(rows, time.Time{}); slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Fatalf("two bad weeks raised login_drop: %v", signalIDs(a))
 	}
 }
 
@@ -395,4 +404,70 @@ func TestScorePortfolioAsOfBeforeAnAccountStarts(t *testing.T) {
 	if got := len(DefaultModel().ScorePortfolio(rows, time.Time{})); got != 2 {
 		t.Fatalf("latest week: %d assessments", got)
 	}
+}
+
+func TestTinyCountsMakeNoTrend(t *testing.T) {
+	rows := steady("A-9", 14)
+	for i := range rows {
+		rows[i].Logins = snapshot.Some(2)
+	}
+	for i := 10; i < 14; i++ {
+		rows[i].Logins = snapshot.Some(0)
+	}
+	if a := DefaultModel().Score(rows, time.Time{}); slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Errorf("2 logins a week falling to 0 raised login_drop: %+v", a.Signals)
+	}
+}
+
+// TestScorePortfolioMatchesScore checks the parallel portfolio path against
+// scoring each account alone (run with -race to check the workers too).
+func TestScorePortfolioMatchesScore(t *testing.T) {
+	m := DefaultModel()
+	var rows []snapshot.Snapshot
+	for i := 0; i < 600; i++ {
+		h := steady("P-"+strconv.Itoa(i), 12)
+		if i%3 == 0 {
+			h = textbook()
+			for j := range h {
+				h[j].AccountID = "P-" + strconv.Itoa(i)
+				h[j].ARR = float64(1000 * i)
+			}
+		}
+		rows = append(rows, h...)
+	}
+	as := m.ScorePortfolio(rows, time.Time{})
+	if len(as) != 600 {
+		t.Fatalf("%d assessments", len(as))
+	}
+	for i, g := range GroupByAccount(rows) {
+		want := m.Score(g, week(11))
+		var got *Assessment
+		for j := range as {
+			if as[j].AccountID == want.AccountID {
+				got = &as[j]
+			}
+		}
+		if got == nil || got.Score != want.Score || got.Tier != want.Tier || len(got.Signals) != len(want.Signals) || got.Urgency != want.Urgency {
+			t.Fatalf("group %d: portfolio %+v, alone %+v", i, got, want)
+		}
+	}
+	for i := 1; i < len(as); i++ {
+		if band(as[i].Tier) < band(as[i-1].Tier) || band(as[i].Tier) == band(as[i-1].Tier) && as[i].Urgency > as[i-1].Urgency {
+			t.Fatalf("not ranked at %d: %s %.2f after %s %.2f", i, as[i].Tier, as[i].Urgency, as[i-1].Tier, as[i-1].Urgency)
+		}
+	}
+}
+
+func TestTrendTextGivesTheNumbers(t *testing.T) {
+	a := DefaultModel().Score(textbook(), time.Time{})
+	for _, s := range a.Signals {
+		if s.ID == SigLoginDrop {
+			want := "Logins fell 38% below the 8-week baseline (120/wk to 74/wk in the week of 2026-10-19); 3 of the last 4 weeks were down 10% or more."
+			if s.Text != want {
+				t.Errorf("text\n got %q\nwant %q", s.Text, want)
+			}
+			return
+		}
+	}
+	t.Fatal("no login_drop")
 }

@@ -85,7 +85,7 @@ var signalDefs = [...]signalDef{
 	{id: SigActiveUsersDrop, dimension: DimUsage, group: "activity", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.ActiveUsersDrop }},
 	{id: SigDAUMAUDecline, dimension: DimUsage, group: "activity", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.DAUMAUDecline }},
 	{id: SigFeatureAdoptionDecline, dimension: DimUsage, group: "adoption", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.FeatureAdoptionDecline }},
-	{id: SigSeatUtilisationLow, dimension: DimUsage, group: "seats", kind: amount, lowerIsWorse: true, rule: func(s *Signals) *Rule { return &s.SeatUtilisationLow }},
+	{id: SigSeatUtilisationLow, dimension: DimUsage, group: "activity", kind: amount, lowerIsWorse: true, rule: func(s *Signals) *Rule { return &s.SeatUtilisationLow }},
 	{id: SigUsersDeactivated, dimension: DimRelationship, group: "users", kind: amount, rule: func(s *Signals) *Rule { return &s.UsersDeactivated }},
 	{id: SigChampionDeparted, dimension: DimRelationship, group: "champion", kind: yesNo, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.ChampionDeparted }},
 	{id: SigExecSponsorSilence, dimension: DimRelationship, group: "sponsor", kind: amount, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.ExecSponsorSilence }},

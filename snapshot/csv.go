@@ -15,8 +15,8 @@ type columns struct {
 	skip   []bool   // a repeated column: ignored after a warning
 }
 
-// mapHeader reads a header (CSV) or the key set of an object (JSON) and warns
-// once per file about each unknown or repeated column.
+// mapHeader reads a CSV header and warns once per file about each unknown
+// or repeated column, and about missing required ones.
 func (rd *reader) mapHeader(name string, header []string) columns {
 	cols := columns{fields: make([]field, len(header)), extra: make([]string, len(header)), skip: make([]bool, len(header))}
 	seen := make(map[string]int, len(header))

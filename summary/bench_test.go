@@ -21,108 +21,114 @@ var (
 	benchWeeks    = flag.Int("summary.weeks", 52, "weeks of scores in the Build benchmark")
 )
 
-// BenchmarkBuild measures the leadership summary over a year of weekly
-// scores for a large book (100,000 accounts x 52 weeks by default, about 10%
-// of them at risk each week with a packet and events each). Generating the
-// data takes minutes; set CHURNWATCH_BENCH_CACHE=DIR to keep the SQLite copy
-// between runs. PostgreSQL runs too when CHURNWATCH_TEST_POSTGRES_DSN is set.
+// BenchmarkBuild measures the leadership views over a year of weekly scores
+// for a large book (100,000 accounts x 52 weeks by default, about 10% of
+// them at risk each week, with a packet and events each): Build, Audit, and
+// the store's LatestScores that every scan runs. Generating the data takes
+// minutes; set CHURNWATCH_BENCH_CACHE=DIR to keep the SQLite copy between
+// runs. PostgreSQL runs too when CHURNWATCH_TEST_POSTGRES_DSN is set.
 //
-//	go test -run '^$' -bench Build -benchtime 5x ./summary/
-//	go test -run '^$' -bench Build -summary.accounts 10000 ./summary/   # smaller
+//	go test ./summary/ -run '^$' -bench Build -benchtime 5x
+//	go test ./summary/ -run '^$' -bench Build -args -summary.accounts=10000   # smaller
 func BenchmarkBuild(b *testing.B) {
 	ctx := context.Background()
-	// The data is generated once per backend; the benchmark function itself
-	// runs several times as the framework picks b.N.
+	// A parent benchmark's body runs once, so each backend's data is
+	// generated once for all of its sub-benchmarks.
 	b.Run("sqlite", func(b *testing.B) {
-		st := benchStore(b, "sqlite", func() (store.Store, string, func(), error) {
-			dir, err := os.MkdirTemp("", "churnwatch-bench-")
-			cleanup := func() { os.RemoveAll(dir) }
-			if cache := os.Getenv("CHURNWATCH_BENCH_CACHE"); cache != "" {
-				dir, cleanup = filepath.Join(cache, fmt.Sprintf("build-%dx%d", *benchAccounts, *benchWeeks)), func() {}
-			}
-			if err != nil {
-				return nil, "", nil, err
-			}
-			st, err := store.Open(ctx, "", dir)
-			return st, filepath.Join(dir, "complete"), cleanup, err
-		})
-		benchBuild(b, st)
+		dir := b.TempDir()
+		if cache := os.Getenv("CHURNWATCH_BENCH_CACHE"); cache != "" {
+			dir = filepath.Join(cache, fmt.Sprintf("build-%dx%d", *benchAccounts, *benchWeeks))
+		}
+		st, err := store.Open(ctx, "", dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchViews(b, st, filepath.Join(dir, "complete"))
 	})
 	b.Run("postgres", func(b *testing.B) {
 		dsn := os.Getenv("CHURNWATCH_TEST_POSTGRES_DSN")
 		if dsn == "" {
 			b.Skip("set CHURNWATCH_TEST_POSTGRES_DSN to include PostgreSQL")
 		}
-		st := benchStore(b, "postgres", func() (store.Store, string, func(), error) {
-			schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
-			admin, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return nil, "", nil, err
-			}
-			if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-				return nil, "", nil, err
-			}
-			cleanup := func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() }
-			sep := "?"
-			if strings.Contains(dsn, "?") {
-				sep = "&"
-			}
-			st, err := store.Open(ctx, dsn+sep+"search_path="+schema, "")
-			return st, "", cleanup, err
-		})
-		benchBuild(b, st)
-	})
-	for _, cleanup := range benchCleanups {
-		cleanup()
-	}
-	benchCleanups, benchStores = nil, map[string]store.Store{}
-}
-
-var (
-	benchStores   = map[string]store.Store{}
-	benchCleanups []func()
-)
-
-// benchStore opens a backend's store and fills it, once per benchmark run.
-func benchStore(b *testing.B, name string, open func() (store.Store, string, func(), error)) store.Store {
-	if st, ok := benchStores[name]; ok {
-		return st
-	}
-	st, marker, cleanup, err := open()
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchCleanups = append(benchCleanups, func() { st.Close(); cleanup() })
-	if _, err := os.Stat(marker); marker == "" || err != nil {
-		start := time.Now()
-		if err := generate(context.Background(), st, *benchAccounts, benchWeekList(*benchWeeks)); err != nil {
+		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+		admin, err := sql.Open("pgx", dsn)
+		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("generated %d accounts x %d weeks in %s", *benchAccounts, *benchWeeks, time.Since(start).Round(time.Second))
+		defer admin.Close()
+		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		st, err := store.Open(ctx, dsn+sep+"search_path="+schema, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchViews(b, st, "")
+	})
+}
+
+// benchViews fills st (unless marker says a cached copy is complete) and
+// runs the sub-benchmarks on it.
+func benchViews(b *testing.B, st store.Store, marker string) {
+	ctx := context.Background()
+	weeks := benchWeekList(*benchWeeks)
+	if _, err := os.Stat(marker); marker == "" || err != nil {
+		start := time.Now()
+		if err := generate(ctx, st, *benchAccounts, weeks); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("generated %d accounts x %d weeks in %s", *benchAccounts, len(weeks), time.Since(start).Round(time.Second))
 		if marker != "" {
 			os.WriteFile(marker, nil, 0o644)
 		}
 	}
-	benchStores[name] = st
-	return st
-}
-
-func benchBuild(b *testing.B, st store.Store) {
-	ctx := context.Background()
-	b.ResetTimer()
-	var s Summary
-	for i := 0; i < b.N; i++ {
-		var err error
-		if s, err = Build(ctx, st, ""); err != nil {
-			b.Fatal(err)
+	b.Run("Build", func(b *testing.B) {
+		var s Summary
+		for i := 0; i < b.N; i++ {
+			var err error
+			if s, err = Build(ctx, st, ""); err != nil {
+				b.Fatal(err)
+			}
 		}
+		b.StopTimer()
+		if s.Accounts != *benchAccounts || s.PacketCompleteness.AtRisk == 0 {
+			b.Fatalf("summary covers %d accounts, %d at risk; want %d accounts", s.Accounts, s.PacketCompleteness.AtRisk, *benchAccounts)
+		}
+		b.ReportMetric(float64(s.PacketCompleteness.AtRisk), "at-risk")
+	})
+	b.Run("Audit", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := Audit(ctx, st, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	last := weeks[len(weeks)-1]
+	b.Run("LatestScores/all", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if m, err := st.LatestScores(ctx, last); err != nil || len(m) != *benchAccounts {
+				b.Fatalf("LatestScores: %d accounts, %v", len(m), err)
+			}
+		}
+	})
+	chunk := make([]string, min(1000, *benchAccounts))
+	for i := range chunk {
+		chunk[i] = fmt.Sprintf("A-%06d", i*(*benchAccounts/len(chunk)))
 	}
-	b.StopTimer()
-	if s.Accounts != *benchAccounts || s.PacketCompleteness.AtRisk == 0 {
-		b.Fatalf("summary covers %d accounts, %d at risk; want %d accounts", s.Accounts, s.PacketCompleteness.AtRisk, *benchAccounts)
-	}
-	b.ReportMetric(float64(s.PacketCompleteness.AtRisk), "at-risk")
-	b.ReportMetric(float64(s.Reviews), "reviews")
+	b.Run("LatestScores/1000", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if m, err := st.LatestScores(ctx, last, chunk...); err != nil || len(m) != len(chunk) {
+				b.Fatalf("LatestScores: %d accounts, %v", len(m), err)
+			}
+		}
+	})
 }
 
 func benchWeekList(n int) []string {

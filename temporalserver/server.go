@@ -139,12 +139,17 @@ func buildConfig(opts Options) (*config.Config, error) {
 		DatabaseName: DatabaseFile(opts.DataDir),
 		ConnectAttributes: map[string]string{
 			"mode": "rwc",
-			// WAL keeps readers and the single writer out of each other's way and
-			// survives a kill -9 with every committed transaction intact.
-			"_journal_mode": "WAL",
-			"_synchronous":  "NORMAL",
-			"_busy_timeout": "10000",
+			// Keys other than SQLite URI parameters become pragmas. WAL lets
+			// readers work beside the one writer, and with synchronous=NORMAL
+			// a commit is not an fsync: every committed transaction survives a
+			// kill -9 of the process (only a power cut can lose the last few).
+			"journal_mode": "wal",
+			"synchronous":  "normal",
+			"busy_timeout": "10000",
 		},
+		// One connection: with more, concurrent write transactions fail with
+		// SQLITE_BUSY_SNAPSHOT instead of waiting.
+		MaxConns: 1,
 	}
 	if _, err := os.Stat(sqlConf.DatabaseName); errors.Is(err, os.ErrNotExist) {
 		if err := sqliteschema.SetupSchema(&sqlConf); err != nil {

@@ -53,6 +53,18 @@ func withDefaultActivityOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// withLocalActivityOptions suits pure, fast work done in the worker itself.
+func withLocalActivityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{ErrInvalidInput},
+		},
+	})
+}
+
 // withLLMActivityOptions runs drafting on the LLM task queue, whose worker
 // limits requests per minute. A few attempts only: the offline drafter is
 // the fallback, and a CSM should not wait hours for a draft.

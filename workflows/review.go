@@ -49,28 +49,26 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	if err := workflow.ExecuteActivity(ctx, ActGatherEvidence, review.EvidenceRequest{AccountID: in.AccountID, AsOf: in.Cycle}).Get(ctx, &ev); err != nil {
 		return r.packet, fmt.Errorf("gather evidence: %w", err)
 	}
+	// Scoring is pure and fast: a local activity, no round trip to the server.
 	var a risk.Assessment
-	if err := workflow.ExecuteActivity(ctx, ActScoreAccount, ev).Get(ctx, &a); err != nil {
+	if err := workflow.ExecuteLocalActivity(withLocalActivityOptions(ctx), ActScoreAccount, ev).Get(ctx, &a); err != nil {
 		return r.packet, fmt.Errorf("score: %w", err)
 	}
 	r.packet.Assessment = a
 	r.packet.Severity = a.Tier
-	if err := r.save(ctx); err != nil {
-		return r.packet, err
-	}
-	if err := r.record(ctx, review.EventFlagged, "churnwatch", in.Event); err != nil {
-		return r.packet, err
-	}
 
+	// Record the flag while the drafts are written: the three are independent.
+	saved, flagged := r.saveAsync(ctx), r.recordAsync(ctx, review.EventFlagged, "churnwatch", in.Event)
 	d := r.draft(ctx, a)
+	if err := wait(ctx, saved, flagged); err != nil {
+		return r.packet, err
+	}
 	r.packet.Draft = &d
-	if err := r.save(ctx); err != nil {
+	note := r.notifyAsync(ctx, in.Owner, review.EventFlagged, fmt.Sprintf("%s is %s (score %d): the review brief and drafts are ready for your decision", in.AccountName, a.Tier, a.Score))
+	if err := wait(ctx, r.saveAsync(ctx), r.recordAsync(ctx, review.EventDrafted, "churnwatch", d.Drafter)); err != nil {
 		return r.packet, err
 	}
-	if err := r.record(ctx, review.EventDrafted, "churnwatch", d.Drafter); err != nil {
-		return r.packet, err
-	}
-	r.notify(ctx, in.Owner, review.EventFlagged, fmt.Sprintf("%s is %s (score %d): the review brief and drafts are ready for your decision", in.AccountName, a.Tier, a.Score))
+	r.logNotice(ctx, note)
 
 	if err := r.awaitDecision(ctx); err != nil {
 		return r.packet, err
@@ -422,15 +420,21 @@ func (r *reviewRun) setState(ctx workflow.Context, s review.State) error {
 }
 
 func (r *reviewRun) save(ctx workflow.Context) error {
+	return wait(ctx, r.saveAsync(ctx))
+}
+
+// saveAsync stores the packet as it is now.
+func (r *reviewRun) saveAsync(ctx workflow.Context) workflow.Future {
 	r.packet.UpdatedAt = workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(ctx, ActSavePacket, r.packet).Get(ctx, nil); err != nil {
-		return fmt.Errorf("save packet: %w", err)
-	}
-	return nil
+	return labelled(ctx, "save packet", workflow.ExecuteActivity(ctx, ActSavePacket, r.packet))
 }
 
 // record appends a measurement event with a key that makes it idempotent.
 func (r *reviewRun) record(ctx workflow.Context, kind review.EventKind, actor, detail string) error {
+	return wait(ctx, r.recordAsync(ctx, kind, actor, detail))
+}
+
+func (r *reviewRun) recordAsync(ctx workflow.Context, kind review.EventKind, actor, detail string) workflow.Future {
 	r.seq[kind]++
 	e := review.Event{
 		Key:       review.EventKey(r.in.ReviewID, kind, r.seq[kind]),
@@ -441,17 +445,46 @@ func (r *reviewRun) record(ctx workflow.Context, kind review.EventKind, actor, d
 		At:        workflow.Now(ctx),
 		Detail:    detail,
 	}
-	if err := workflow.ExecuteActivity(ctx, ActRecordEvent, e).Get(ctx, nil); err != nil {
-		return fmt.Errorf("record %s event: %w", kind, err)
-	}
-	return nil
+	return labelled(ctx, "record "+string(kind)+" event", workflow.ExecuteActivity(ctx, ActRecordEvent, e))
 }
 
 // notify tells a person inside the team. A failed notice is logged and does
 // not stop the review.
 func (r *reviewRun) notify(ctx workflow.Context, to string, kind review.EventKind, message string) {
+	r.logNotice(ctx, r.notifyAsync(ctx, to, kind, message))
+}
+
+func (r *reviewRun) notifyAsync(ctx workflow.Context, to string, kind review.EventKind, message string) workflow.Future {
 	n := review.Notice{ReviewID: r.in.ReviewID, To: to, Kind: kind, Message: message}
-	if err := workflow.ExecuteActivity(ctx, ActNotify, n).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("notice failed", "review_id", r.in.ReviewID, "to", to, "error", err)
+	return labelled(ctx, "notify "+to, workflow.ExecuteActivity(ctx, ActNotify, n))
+}
+
+func (r *reviewRun) logNotice(ctx workflow.Context, f workflow.Future) {
+	if err := f.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("notice failed", "review_id", r.in.ReviewID, "error", err)
 	}
+}
+
+// labelled wraps a future so its error says which step failed.
+func labelled(ctx workflow.Context, what string, f workflow.Future) workflow.Future {
+	out, set := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		err := f.Get(ctx, nil)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+		}
+		set.Set(nil, err)
+	})
+	return out
+}
+
+// wait waits for every future and returns the first error.
+func wait(ctx workflow.Context, fs ...workflow.Future) error {
+	var first error
+	for _, f := range fs {
+		if err := f.Get(ctx, nil); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
