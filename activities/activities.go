@@ -213,7 +213,7 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
 		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
 	}
-	previous, err := a.Store.LatestScores(ctx, in.AsOf)
+	previous, err := a.Store.LatestScores(ctx, in.AsOf, in.Accounts...)
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load previous scores: %w", err)
 	}
@@ -343,6 +343,10 @@ func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
 // BuildReport builds the leadership summary and the packet audit of a week.
 func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
 	s, err := summary.Build(ctx, a.Store, in.Week)
+	if errors.Is(err, summary.ErrNoScores) {
+		err = fmt.Errorf("no scores to summarise for week %q: run `starter scan` first", in.Week)
+		return review.Report{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
 	if err != nil {
 		return review.Report{}, fmt.Errorf("build summary: %w", err)
 	}

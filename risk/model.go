@@ -71,6 +71,11 @@ type Windows struct {
 	// history reaches that far back, a dip the account also had then is
 	// discounted. 0 turns this off.
 	SeasonalWeeks int `mapstructure:"seasonal_weeks" json:"seasonal_weeks"`
+	// SkipYearEnd reads the weeks holding any day from December 24 to
+	// January 1 as unknown in usage trends, and reaches back past them: the
+	// whole portfolio is away then, so a dip says nothing about one
+	// account (and the weeks would drag a baseline down).
+	SkipYearEnd bool `mapstructure:"skip_year_end" json:"skip_year_end"`
 }
 
 // Dimension weighs and caps the points of one dimension.
@@ -182,6 +187,7 @@ func DefaultModel() Model {
 			EventWeeks:       4,
 			NPSWeeks:         26,
 			SeasonalWeeks:    52,
+			SkipYearEnd:      true,
 		},
 		Dimensions: Dimensions{
 			Usage:        Dimension{Weight: 1, Cap: 35},

@@ -90,6 +90,10 @@ type scorer struct {
 	slots   [maxWindow]int32 // row per week back from the scored week (0 = scored week); -1 = no row
 	ly      [maxWindow]int32 // the same weeks windows.seasonal_weeks earlier
 	hasLY   bool
+	// tslots are the week slots usage trends read, newest first: the
+	// recent window then the baseline, year-end weeks left out.
+	tslots  [maxWindow]int8
+	ntslots int
 	known   uint32 // wanted fields known in their windows
 	sigs    []Signal
 	pts     [len(signalDefs)]int
@@ -119,7 +123,16 @@ func (sc *scorer) init(m *Model, rows []snapshot.Snapshot, idx []int32, asOf tim
 	}
 	w := m.Windows
 	sc.nslots = max(w.RecentWeeks+w.BaselineWeeks, w.EventWeeks)
+	if w.SkipYearEnd {
+		sc.nslots = min(sc.nslots+yearEndWeeks, maxWindow)
+	}
 	sc.fillSlots(&sc.slots, sc.end, sc.asOfDay, sc.nslots)
+	for k := 0; k < sc.nslots && sc.ntslots < w.RecentWeeks+w.BaselineWeeks; k++ {
+		if !w.SkipYearEnd || !isYearEnd(sc.asOfDay-int64(7*k)) {
+			sc.tslots[sc.ntslots] = int8(k)
+			sc.ntslots++
+		}
+	}
 	if w.SeasonalWeeks > 0 && sc.end >= 0 {
 		lyDay := sc.asOfDay - int64(7*w.SeasonalWeeks)
 		oldest := lyDay - int64(7*(w.RecentWeeks+w.BaselineWeeks-1))
@@ -203,6 +216,22 @@ var mondayLabels = func() []string {
 }()
 
 var firstLabelDay = dayNumber(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) // a Monday
+
+// yearEndWeeks is how many weeks can hold a day from December 24 to
+// January 1.
+const yearEndWeeks = 3
+
+// isYearEnd reports whether the week starting on Monday day holds a day
+// from December 24 to January 1.
+func isYearEnd(day int64) bool {
+	for d := day; d < day+7; d++ {
+		_, m, dd := dayTime(d).Date()
+		if (m == time.December && dd >= 24) || (m == time.January && dd == 1) {
+			return true
+		}
+	}
+	return false
+}
 
 func mondayLabel(day int64) string {
 	if off := day - firstLabelDay; off >= 0 && off%7 == 0 && off/7 < int64(len(mondayLabels)) {

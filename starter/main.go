@@ -33,7 +33,7 @@ var commands = map[string]command{
 	"import":   {runImport, "convert other exports (ravenstack, events) into snapshot files"},
 	"scan":     {runScan, "ingest snapshots, score them and start reviews for at-risk accounts"},
 	"reviews":  {runReviews, "list reviews (reviews list [--state S] [--owner CSM] --json)"},
-	"review":   {runReview, "show, approve, reject or close one review"},
+	"review":   {runReview, "show, approve or reject a review; record progress and its outcome"},
 	"summary":  {runSummary, "print the leadership summary (--format json|md|csv)"},
 	"audit":    {runAudit, "audit decision packets (audit packets --json)"},
 	"register": {runRegister, "export the risk register as CSV"},

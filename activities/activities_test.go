@@ -1,0 +1,267 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/store"
+)
+
+// newActivities wires the real engine, offline drafter and a SQLite store in
+// a temporary directory.
+func newActivities(t *testing.T) (*Activities, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := &Activities{Store: st, Model: risk.DefaultModel(), Offline: draft.NewOffline(), CSMLanguage: "en", DataDir: dir}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return a, env
+}
+
+func book(t *testing.T) string {
+	p, err := filepath.Abs("../examples/portfolio.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...string) review.IngestResult {
+	t.Helper()
+	v, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res review.IngestResult
+	if err := v.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestIngestIsIdempotentAndReportsRejectedRows(t *testing.T) {
+	_, env := newActivities(t)
+	bad, _ := filepath.Abs("../examples/bad_rows.csv")
+	first := ingest(t, env, book(t), bad)
+	again := ingest(t, env, book(t), bad)
+	if first.BatchID != again.BatchID {
+		t.Fatalf("the same input got two batch IDs: %s %s", first.BatchID, again.BatchID)
+	}
+	if first.AsOf != "2026-11-16" {
+		t.Errorf("as-of %s, want the latest week 2026-11-16", first.AsOf)
+	}
+	if len(first.Rejected) == 0 {
+		t.Fatal("bad_rows.csv rejected nothing")
+	}
+	for _, r := range first.Rejected {
+		if r.File == "" || r.Row == 0 || r.Field == "" || r.Reason == "" {
+			t.Errorf("rejection without file, row, field and reason: %+v", r)
+		}
+	}
+	// Valid rows of the bad file still go through.
+	found := false
+	for _, id := range first.Accounts {
+		found = found || id == "A-9001"
+	}
+	if !found {
+		t.Error("a valid account of bad_rows.csv was dropped")
+	}
+}
+
+func TestIngestRefusesMissingFilesForGood(t *testing.T) {
+	_, env := newActivities(t)
+	_, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: []string{"/nonexistent/book.csv"}})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/book.csv") {
+		t.Fatalf("want an error naming the file, got %v", err)
+	}
+}
+
+func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
+	a, env := newActivities(t)
+	res := ingest(t, env, book(t))
+	score := func() review.ScoreResult {
+		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, JumpPoints: 15})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sr review.ScoreResult
+		if err := v.Get(&sr); err != nil {
+			t.Fatal(err)
+		}
+		return sr
+	}
+	sr := score()
+	atRisk := sr.Tiers[risk.Critical] + sr.Tiers[risk.Elevated]
+	if atRisk == 0 || len(sr.Candidates) != atRisk {
+		t.Fatalf("%d candidates for %d at-risk accounts", len(sr.Candidates), atRisk)
+	}
+	for _, c := range sr.Candidates {
+		if !c.Tier.AtRisk() || c.Reason == "" {
+			t.Errorf("candidate %+v", c)
+		}
+	}
+	// Open a review for the first candidate: the next scan skips it.
+	c := sr.Candidates[0]
+	p := review.Packet{ReviewID: review.ID(c.AccountID, res.AsOf), AccountID: c.AccountID, Owner: c.Owner, Cycle: res.AsOf, State: review.AwaitingApproval, UpdatedAt: time.Now()}
+	if err := a.Store.SavePacket(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	again := score()
+	if len(again.OpenReviews) != 1 || again.OpenReviews[0] != c.AccountID {
+		t.Fatalf("open reviews %v, want [%s]", again.OpenReviews, c.AccountID)
+	}
+	if len(again.Candidates) != atRisk-1 {
+		t.Fatalf("%d candidates after opening one review, want %d", len(again.Candidates), atRisk-1)
+	}
+	scores, err := a.Store.ScoresAsOf(context.Background(), res.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != len(res.Accounts) {
+		t.Errorf("%d stored scores for %d accounts (a rescore must not duplicate)", len(scores), len(res.Accounts))
+	}
+}
+
+func TestReviewReason(t *testing.T) {
+	at := func(tier risk.Tier, score int) risk.Assessment {
+		return risk.Assessment{Tier: tier, Score: score, AsOf: "2026-11-16"}
+	}
+	cases := []struct {
+		name      string
+		now, prev risk.Assessment
+		hasPrev   bool
+		want      string
+	}{
+		{"first scan at risk", at(risk.Critical, 80), risk.Assessment{}, false, "critical at first scan"},
+		{"first scan healthy", at(risk.Healthy, 5), risk.Assessment{}, false, ""},
+		{"crossed into elevated", at(risk.Elevated, 50), at(risk.Watch, 30), true, "crossed into elevated"},
+		{"elevated to critical", at(risk.Critical, 70), at(risk.Elevated, 55), true, "crossed into critical"},
+		{"still elevated", at(risk.Elevated, 52), at(risk.Elevated, 50), true, ""},
+		{"jump within watch", at(risk.Watch, 38), at(risk.Healthy, 10), true, "jumped 28 points"},
+		{"small rise", at(risk.Watch, 30), at(risk.Watch, 25), true, ""},
+		{"insufficient evidence is not a crossing", at(risk.InsufficientEvidence, 0), at(risk.Healthy, 0), true, ""},
+	}
+	for _, c := range cases {
+		got := reviewReason(c.now, c.prev, c.hasPrev, 15)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: reason %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestNotifyWritesTheOutbox(t *testing.T) {
+	a, env := newActivities(t)
+	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "maria", Kind: review.EventEscalated, Message: "undecided past SLA"}
+	if _, err := env.ExecuteActivity("Notify", n); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(a.DataDir, "notices.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got review.Notice
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != n {
+		t.Errorf("outbox holds %+v, want %+v", got, n)
+	}
+}
+
+func TestGatherScoreAndDraftOffline(t *testing.T) {
+	_, env := newActivities(t)
+	res := ingest(t, env, book(t))
+	v, err := env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev review.Evidence
+	if err := v.Get(&ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.History) != 12 {
+		t.Fatalf("history of %d weeks, want the book's 12", len(ev.History))
+	}
+	v, err = env.ExecuteActivity("ScoreAccount", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a risk.Assessment
+	if err := v.Get(&a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Tier != risk.Critical {
+		t.Errorf("the textbook account scores %s (%d)", a.Tier, a.Score)
+	}
+	v, err = env.ExecuteActivity("DraftOffline", review.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: a, FallbackReason: "the LLM drafter failed: 503"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d review.Draft
+	if err := v.Get(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Drafter != "offline" || d.Brief == "" || len(d.Notes) == 0 || !strings.Contains(d.Notes[0], "503") {
+		t.Errorf("fallback draft: drafter %q, notes %v", d.Drafter, d.Notes)
+	}
+}
+
+func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
+	_, env := newActivities(t)
+	_, err := env.ExecuteActivity("BuildReport", review.SummaryInput{})
+	if err == nil || !strings.Contains(err.Error(), "starter scan") {
+		t.Fatalf("want an error that says to scan first, got %v", err)
+	}
+}
+
+func TestBuildReportAfterAScan(t *testing.T) {
+	_, env := newActivities(t)
+	res := ingest(t, env, book(t))
+	if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := env.ExecuteActivity("BuildReport", review.SummaryInput{Save: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep review.Report
+	if err := v.Get(&rep); err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Week  string         `json:"week"`
+		Tiers map[string]int `json:"tiers"`
+	}
+	if err := json.Unmarshal(rep.JSON, &s); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range s.Tiers {
+		total += n
+	}
+	if s.Week != res.AsOf || total != len(res.Accounts) {
+		t.Errorf("summary of %s counts %d accounts, want %d as of %s", s.Week, total, len(res.Accounts), res.AsOf)
+	}
+	if !strings.HasPrefix(rep.Register, "account_id") && !strings.Contains(strings.SplitN(rep.Register, "\n", 2)[0], "account") {
+		t.Errorf("register CSV header: %.80s", rep.Register)
+	}
+	if rep.Markdown == "" || len(rep.Audit) == 0 {
+		t.Error("empty markdown or audit")
+	}
+}
