@@ -27,23 +27,30 @@ var trendSpecs = [...]trendSpec{
 
 func (sc *scorer) usageSignals() {
 	for i := range trendSpecs {
-		sc.trend(&trendSpecs[i])
+		sc.trend(i)
 	}
 	sc.seatUtilisation()
 }
 
 // trend compares the recent window with the account's own baseline; see
-// "How the model reads a history" in score.go.
-func (sc *scorer) trend(t *trendSpec) {
+// "How the model reads a history" in score.go and "Peer-relative usage" in
+// peers.go.
+func (sc *scorer) trend(si int) {
+	t := &trendSpecs[si]
 	w := sc.m.Windows
 	rule := signalDefByID(t.id).rule(&sc.m.Signals)
 	R, B := w.RecentWeeks, w.BaselineWeeks
+	if sc.ntslots < R+w.MinBaselineWeeks {
+		return
+	}
+	// peer is the level the account's peers were at in trend slot i.
+	peer := func(i int) float64 { return sc.peers.factor(sc.lang, i, si) }
 
 	var buf [maxWindow]float64
 	nb := 0
-	for k := R; k < R+B; k++ {
-		if v, ok := sc.value(k, t.get); ok {
-			buf[nb] = v
+	for i := R; i < sc.ntslots; i++ {
+		if v, ok := sc.value(int(sc.tslots[i]), t.get); ok {
+			buf[nb] = v / peer(i)
 			nb++
 		}
 	}
@@ -82,29 +89,32 @@ func (sc *scorer) trend(t *trendSpec) {
 	level := baseline * expected
 
 	down, nr := 0, 0
-	latest, latestK := 0.0, -1
+	latest, latestI, latestPeer := 0.0, -1, 1.0
+	peerDip := false
 	var recent [maxWindow]float64
-	for k := 0; k < R; k++ {
-		v, ok := sc.value(k, t.get)
+	for i := 0; i < R; i++ {
+		v, ok := sc.value(int(sc.tslots[i]), t.get)
 		if !ok {
 			continue
 		}
-		if latestK < 0 {
-			latest, latestK = v, k
+		pf := peer(i)
+		peerDip = peerDip || pf < 1
+		if latestI < 0 {
+			latest, latestI, latestPeer = v, i, pf
 		}
-		recent[nr] = v
+		recent[nr] = v / pf
 		nr++
-		if 1-v/level >= rule.Threshold*w.PersistenceShare {
+		if 1-v/(level*pf) >= rule.Threshold*w.PersistenceShare {
 			down++
 		}
 	}
 	if down < w.PersistenceWeeks {
 		return
 	}
-	drop := 1 - latest/level
-	now, when := latest, "in the week of "+sc.weekLabel(latestK)
+	drop := 1 - latest/(level*latestPeer)
+	now, when, nowPeer := latest, "in the week of "+sc.weekLabel(int(sc.tslots[latestI])), latestPeer
 	if drop < rule.Threshold { // the latest week recovered: judge the recent median
-		now, when = median(recent[:nr]), "over the last "+plural(R, "week", "weeks")
+		now, when, nowPeer = median(recent[:nr]), "over the last "+plural(R, "week", "weeks"), 1
 		drop = 1 - now/level
 	}
 	points := rule.points(drop, false)
@@ -112,20 +122,34 @@ func (sc *scorer) trend(t *trendSpec) {
 		return
 	}
 
-	ev := sc.series(t.get, t.field, R+B, false)
+	ev := sc.slotSeries(t.get, t.field, sc.tslots[:sc.ntslots])
 	ev.Window = "last " + plural(R, "week", "weeks") + " vs the median of the " + plural(B, "week", "weeks") + " before"
+	if int(sc.tslots[sc.ntslots-1]) >= sc.ntslots {
+		ev.Window += ", year-end weeks left out"
+	}
+	if peerDip {
+		ev.Window += ", each week read against the dip its peers had that week"
+	}
 	var text string
-	if expected < 1 {
+	switch {
+	case expected < 1:
 		ev.Window += ", less the dip the same weeks had last year"
 		text = t.label + " fell " + pct(drop) + " below the expected level of " + num(level, t.fraction) + t.unit +
 			" (the " + strconv.Itoa(B) + "-week baseline of " + num(baseline, t.fraction) + t.unit + " less the " + pct(1-expected) +
 			" dip the same weeks had last year) to " + num(now, t.fraction) + t.unit + " " + when
-	} else {
+	case nowPeer < 1:
+		text = t.label + " fell " + pct(drop) + " below the expected level of " + num(level*nowPeer, t.fraction) + t.unit +
+			" (the " + strconv.Itoa(B) + "-week baseline of " + num(baseline, t.fraction) + t.unit + " less the " + pct(1-nowPeer) +
+			" dip its peers had that week) to " + num(now, t.fraction) + t.unit + " " + when
+	default:
 		text = t.label + " fell " + pct(drop) + " below the " + strconv.Itoa(B) + "-week baseline (" +
 			num(baseline, t.fraction) + t.unit + " to " + num(now, t.fraction) + t.unit + " " + when + ")"
 	}
-	text += "; " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold*w.PersistenceShare) + " or more."
-	sc.emit(t.id, points, text, ev)
+	text += "; " + strconv.Itoa(down) + " of the last " + strconv.Itoa(R) + " weeks were down " + pct(rule.Threshold*w.PersistenceShare) + " or more"
+	if peerDip {
+		text += " against their peers"
+	}
+	sc.emit(t.id, points, text+".", ev)
 }
 
 func (sc *scorer) seatUtilisation() {
@@ -158,6 +182,19 @@ func (sc *scorer) seatUtilisation() {
 	ev.Values = append(ev.Values, seats)
 	ev.Window = "median active users over the last " + plural(w.RecentWeeks, "week", "weeks") + " vs the latest licensed seats"
 	sc.emit(SigSeatUtilisationLow, points, "Only "+num(active, false)+" of "+num(seats, false)+" licensed seats are in use ("+pct(util)+").", ev)
+}
+
+// slotSeries is the evidence of a field over the given week slots (newest
+// first), listed oldest first.
+func (sc *scorer) slotSeries(get getter, field string, slots []int8) Evidence {
+	ev := Evidence{Field: field, Weeks: make([]string, 0, len(slots)), Values: make([]float64, 0, len(slots))}
+	for i := len(slots) - 1; i >= 0; i-- {
+		if v, ok := sc.value(int(slots[i]), get); ok {
+			ev.Weeks = append(ev.Weeks, sc.weekLabel(int(slots[i])))
+			ev.Values = append(ev.Values, v)
+		}
+	}
+	return ev
 }
 
 // series is the evidence of a field over the first n week slots, oldest
@@ -198,7 +235,15 @@ func (sc *scorer) relationshipSignals() {
 			p = s.UsersDeactivated.Points // no user count known: the base points only
 		}
 		if p > 0 {
-			sc.emit(SigUsersDeactivated, p, text+"; a sign of staff changes at the customer.", sc.eventEvidence(getDeactivated, "users_deactivated"))
+			text += "; a sign of staff changes at the customer"
+			if from, to, cut := sc.seatCut(); cut {
+				if held, share := sc.activeHeld(); held {
+					p = int(math.Round(float64(p) * sc.m.RightSizing.Factor))
+					text += ", though licensed seats were cut from " + num(from, false) + " to " + num(to, false) +
+						" while active users held at " + pct(share) + " of their baseline (right-sizing?)"
+				}
+			}
+			sc.emit(SigUsersDeactivated, p, text+".", sc.eventEvidence(getDeactivated, "users_deactivated"))
 		}
 	}
 
@@ -220,6 +265,60 @@ func (sc *scorer) relationshipSignals() {
 		"No CSM meeting with the customer for ", "last meeting")
 
 	sc.nps()
+}
+
+// activeHeld reports whether active users held at right_sizing.active_share
+// of their baseline or more (recent median against the baseline median),
+// and the share. Unknown is not held.
+func (sc *scorer) activeHeld() (bool, float64) {
+	w := sc.m.Windows
+	if sc.ntslots < w.RecentWeeks+w.MinBaselineWeeks {
+		return false, 0
+	}
+	var buf [maxWindow]float64
+	n := 0
+	for _, k := range sc.tslots[:w.RecentWeeks] {
+		if v, ok := sc.value(int(k), getActiveUsers); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	if n < w.PersistenceWeeks {
+		return false, 0
+	}
+	recent := median(buf[:n])
+	n = 0
+	for _, k := range sc.tslots[w.RecentWeeks:sc.ntslots] {
+		if v, ok := sc.value(int(k), getActiveUsers); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	if n < w.MinBaselineWeeks {
+		return false, 0
+	}
+	base := median(buf[:n])
+	if base <= 0 {
+		return false, 0
+	}
+	share := recent / base
+	return share >= sc.m.RightSizing.ActiveShare, share
+}
+
+// seatCut reports whether licensed seats fell within the event window:
+// the latest count against the most in the weeks before it.
+func (sc *scorer) seatCut() (from, to float64, cut bool) {
+	w := sc.m.Windows
+	to, k, ok := sc.latest(w.EventWeeks, getSeats)
+	if !ok {
+		return 0, 0, false
+	}
+	for j := k + 1; j < w.EventWeeks+1 && j < sc.nslots; j++ {
+		if v, ok := sc.value(j, getSeats); ok && v > from {
+			from = v
+		}
+	}
+	return from, to, from > to
 }
 
 // minDeactivated is the fewest deactivations that can be a signal: one
@@ -264,12 +363,52 @@ func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snaps
 		days := float64(sc.asOfDay - dayNumber(d.V))
 		if rule.fires(days, false) {
 			date := snapshot.FormatDate(d.V)
-			sc.emit(id, rule.points(days, false), lead+plural(int(days), "day", "days")+" ("+last+" "+date+").",
-				Evidence{Field: field, Weeks: []string{sc.weekLabel(k)}, Values: []float64{days},
-					Window: "days from " + field + " (" + date + ") to the scored week"})
+			text := lead + plural(int(days), "day", "days") + " (" + last + " " + date
+			window := "days from " + field + " (" + date + ") to the scored week"
+			// Silence is measured in the account's own rhythm: a sponsor
+			// who only meets quarterly is not silent at 60 days. It is
+			// listed all the same.
+			measure := days
+			if gap := sc.usualGap(get); gap > rule.Threshold {
+				measure = days * rule.Threshold / gap
+				text += "; the longest gap in the " + plural(sc.m.Windows.RhythmWeeks, "week", "weeks") + " before was " + plural(int(gap), "day", "days")
+				window += ", against the longest earlier gap"
+			}
+			sc.emit(id, rule.points(measure, false), text+").",
+				Evidence{Field: field, Weeks: []string{sc.weekLabel(k)}, Values: []float64{days}, Window: window})
 		}
 		return
 	}
+}
+
+// usualGap is the longest gap between successive contact dates reported
+// over windows.rhythm_weeks, before the current one; 0 when fewer than two
+// dates were reported.
+func (sc *scorer) usualGap(get func(*snapshot.Snapshot) snapshot.Opt[time.Time]) float64 {
+	oldest := sc.asOfDay - int64(7*sc.m.Windows.RhythmWeeks)
+	const none = -1 << 62
+	prev, longest := int64(none), int64(0)
+	for i := sc.end; i >= 0; i-- {
+		r := sc.at(i)
+		if dayNumber(r.Week) < oldest {
+			break
+		}
+		d := get(r)
+		if !d.Known {
+			continue
+		}
+		day := dayNumber(d.V)
+		switch {
+		case prev == none:
+			prev = day
+		case day < prev:
+			longest = max(longest, prev-day)
+			prev = day
+		}
+	}
+	// The gaps end at or before the latest contact: the open gap (latest
+	// contact to now) is the one being judged.
+	return float64(longest)
 }
 
 // sumEvents adds a weekly count over the event window.
@@ -359,7 +498,13 @@ func (sc *scorer) supportSignals() {
 			} else {
 				text += " (ticket age not reported)."
 			}
-			sc.emit(SigCriticalTicketOpen, s.CriticalTicketOpen.points(max(age, s.CriticalTicketOpen.Threshold), false), text, ev)
+			// A critical ticket is always listed; it scores once it has
+			// stayed open past the threshold (most are fixed within days).
+			p := s.CriticalTicketOpen.Points // age unknown: the base points
+			if ageKnown {
+				p = s.CriticalTicketOpen.points(age, false)
+			}
+			sc.emit(SigCriticalTicketOpen, p, text, ev)
 		} else if ageKnown && s.UnresolvedTickets.fires(age, false) && !(r.OpenTickets.Known && r.OpenTickets.V == 0) {
 			ev := Evidence{Field: "oldest_open_ticket_days", Fields: []string{"oldest_open_ticket_days"}, Weeks: []string{week}, Values: []float64{age}, Window: "week of " + week}
 			text := "A support ticket has been open for " + plural(int(age), "day", "days")
@@ -411,7 +556,12 @@ func (sc *scorer) commercialSignals() {
 	for k := 0; k < w.EventWeeks; k++ {
 		if r := sc.row(k); r != nil && r.DowngradeRequested.Known && r.DowngradeRequested.V {
 			week := sc.weekLabel(k)
-			sc.emit(SigDowngradeRequested, s.DowngradeRequested.Points, "The customer asked to downgrade or cut seats (week of "+week+").",
+			p, text := s.DowngradeRequested.Points, "The customer asked to downgrade or cut seats (week of "+week+")"
+			if held, share := sc.activeHeld(); held {
+				p = int(math.Round(float64(p) * sc.m.RightSizing.Factor))
+				text += ", while active users held at " + pct(share) + " of their baseline: right-sizing unused seats?"
+			}
+			sc.emit(SigDowngradeRequested, p, text+".",
 				Evidence{Field: "downgrade_requested", Weeks: []string{week}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")})
 			break
 		}

@@ -16,7 +16,7 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.0"
+const ModelVersion = "churnwatch-risk/1.1"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
@@ -27,6 +27,8 @@ type Model struct {
 	Dimensions  Dimensions   `mapstructure:"dimensions" json:"dimensions"`
 	Convergence Convergence  `mapstructure:"convergence" json:"convergence"`
 	Signals     Signals      `mapstructure:"signals" json:"signals"`
+	RightSizing RightSizing  `mapstructure:"right_sizing" json:"right_sizing"`
+	Peers       Peers        `mapstructure:"peers" json:"peers"`
 	Evidence    EvidenceRule `mapstructure:"evidence" json:"evidence"`
 	SLAHours    SLAHours     `mapstructure:"sla_hours" json:"sla_hours"`
 	Priority    Priority     `mapstructure:"priority" json:"priority"`
@@ -71,6 +73,10 @@ type Windows struct {
 	// history reaches that far back, a dip the account also had then is
 	// discounted. 0 turns this off.
 	SeasonalWeeks int `mapstructure:"seasonal_weeks" json:"seasonal_weeks"`
+	// RhythmWeeks is how far back the model reads contact dates to learn
+	// an account's usual longest gap between contacts (sponsor, CSM
+	// meetings); silence is judged against it.
+	RhythmWeeks int `mapstructure:"rhythm_weeks" json:"rhythm_weeks"`
 	// SkipYearEnd reads the weeks holding any day from December 24 to
 	// January 1 as unknown in usage trends, and reaches back past them: the
 	// whole portfolio is away then, so a dip says nothing about one
@@ -102,6 +108,28 @@ type Convergence struct {
 	PointsPerDimension int `mapstructure:"points_per_dimension" json:"points_per_dimension"`
 }
 
+// RightSizing tells cutting unused seats from leaving. A customer that asks
+// to cut seats, or switches users off, while the people who use the product
+// keep using it is trimming its bill, not walking away: while active users
+// hold at ActiveShare of their baseline or more, downgrade_requested and
+// users_deactivated score Factor of their points (they are still listed).
+type RightSizing struct {
+	ActiveShare float64 `mapstructure:"active_share" json:"active_share"`
+	Factor      float64 `mapstructure:"factor" json:"factor"`
+}
+
+// Peers sets how ScorePortfolio reads usage trends against the dips every
+// account had at once (see "Peer-relative usage" in peers.go).
+type Peers struct {
+	// MinAccounts is the fewest accounts that make a peer group (one
+	// language); smaller groups use the whole portfolio. 0 turns peer
+	// reading off.
+	MinAccounts int `mapstructure:"min_accounts" json:"min_accounts"`
+	// MinDip is the smallest common dip (0.1 = peers 10% below their
+	// normal) that is taken out of an account's trend.
+	MinDip float64 `mapstructure:"min_dip" json:"min_dip"`
+}
+
 // Rule scores one signal. The signal fires when its measure reaches
 // Threshold, for Points; points grow linearly to SeverePoints as the measure
 // reaches Severe. When Severe is below Threshold, lower is worse (an NPS of
@@ -126,7 +154,7 @@ type Signals struct {
 	CSMContactGap          Rule `mapstructure:"csm_contact_gap" json:"csm_contact_gap"`                   // days since last_csm_meeting
 	NPSLow                 Rule `mapstructure:"nps_low" json:"nps_low"`                                   // latest NPS (lower is worse)
 	NPSDrop                Rule `mapstructure:"nps_drop" json:"nps_drop"`                                 // points below the best answer within nps_weeks
-	CriticalTicketOpen     Rule `mapstructure:"critical_ticket_open" json:"critical_ticket_open"`         // age in days of the oldest open ticket, when a critical one is open
+	CriticalTicketOpen     Rule `mapstructure:"critical_ticket_open" json:"critical_ticket_open"`         // age in days of the oldest open ticket, when a critical one is open (younger: listed, no points)
 	UnresolvedTickets      Rule `mapstructure:"unresolved_tickets" json:"unresolved_tickets"`             // age in days of the oldest open ticket
 	Escalations            Rule `mapstructure:"escalations" json:"escalations"`                           // escalations within event_weeks
 	IntegrationErrors      Rule `mapstructure:"integration_errors" json:"integration_errors"`             // median weekly errors over the recent window
@@ -188,6 +216,7 @@ func DefaultModel() Model {
 			NPSWeeks:         26,
 			SeasonalWeeks:    52,
 			SkipYearEnd:      true,
+			RhythmWeeks:      26,
 		},
 		Dimensions: Dimensions{
 			Usage:        Dimension{Weight: 1, Cap: 35},
@@ -197,9 +226,11 @@ func DefaultModel() Model {
 			Outcome:      Dimension{Weight: 1, Cap: 20},
 		},
 		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5},
+		RightSizing: RightSizing{ActiveShare: 0.9, Factor: 0.25},
+		Peers:       Peers{MinAccounts: 20, MinDip: 0.05},
 		Signals: Signals{
-			LoginDrop:              Rule{Threshold: 0.2, Points: 12, Severe: 0.5, SeverePoints: 28},
-			ActiveUsersDrop:        Rule{Threshold: 0.2, Points: 12, Severe: 0.5, SeverePoints: 28},
+			LoginDrop:              Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
+			ActiveUsersDrop:        Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
 			DAUMAUDecline:          Rule{Threshold: 0.2, Points: 6, Severe: 0.5, SeverePoints: 16},
 			FeatureAdoptionDecline: Rule{Threshold: 0.2, Points: 5, Severe: 0.5, SeverePoints: 12},
 			SeatUtilisationLow:     Rule{Threshold: 0.5, Points: 3, Severe: 0.2, SeverePoints: 10},
@@ -209,8 +240,8 @@ func DefaultModel() Model {
 			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},
 			NPSLow:                 Rule{Threshold: 6, Points: 6, Severe: 0, SeverePoints: 16},
 			NPSDrop:                Rule{Threshold: 2, Points: 5, Severe: 5, SeverePoints: 12},
-			CriticalTicketOpen:     Rule{Threshold: 0, Points: 10, Severe: 60, SeverePoints: 20},
-			UnresolvedTickets:      Rule{Threshold: 14, Points: 3, Severe: 60, SeverePoints: 8},
+			CriticalTicketOpen:     Rule{Threshold: 14, Points: 10, Severe: 60, SeverePoints: 20},
+			UnresolvedTickets:      Rule{Threshold: 30, Points: 1, Severe: 90, SeverePoints: 4},
 			Escalations:            Rule{Threshold: 1, Points: 6, Severe: 4, SeverePoints: 15},
 			IntegrationErrors:      Rule{Threshold: 5, Points: 3, Severe: 50, SeverePoints: 10},
 			InvoiceOverdue:         Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 20},
@@ -264,6 +295,9 @@ func (m Model) Validate() error {
 	positive("windows.recent_weeks", w.RecentWeeks)
 	positive("windows.baseline_weeks", w.BaselineWeeks)
 	positive("windows.event_weeks", w.EventWeeks)
+	if w.RhythmWeeks < 1 {
+		bad("windows.rhythm_weeks", "must be at least 1 week, got %d", w.RhythmWeeks)
+	}
 	if w.NPSWeeks < 1 {
 		bad("windows.nps_weeks", "must be at least 1 week, got %d", w.NPSWeeks)
 	}
@@ -293,6 +327,18 @@ func (m Model) Validate() error {
 		if d.dim.Cap < 0 || d.dim.Cap > 100 {
 			bad("dimensions."+d.name+".cap", "must be between 0 and 100, got %d", d.dim.Cap)
 		}
+	}
+	if !(m.RightSizing.ActiveShare >= 0 && m.RightSizing.ActiveShare <= 1) {
+		bad("right_sizing.active_share", "must be a fraction between 0 and 1, got %v", m.RightSizing.ActiveShare)
+	}
+	if !(m.RightSizing.Factor >= 0 && m.RightSizing.Factor <= 1) {
+		bad("right_sizing.factor", "must be between 0 and 1, got %v", m.RightSizing.Factor)
+	}
+	if m.Peers.MinAccounts < 0 {
+		bad("peers.min_accounts", "must not be negative (0 = off), got %d", m.Peers.MinAccounts)
+	}
+	if !(m.Peers.MinDip >= 0 && m.Peers.MinDip < 1) {
+		bad("peers.min_dip", "must be a fraction from 0 up to 1, got %v", m.Peers.MinDip)
 	}
 	if m.Convergence.MinPoints < 0 {
 		bad("convergence.min_points", "must not be negative, got %d", m.Convergence.MinPoints)

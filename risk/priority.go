@@ -106,6 +106,7 @@ func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assess
 		asOf = LatestWeek(rows)
 	}
 	order, starts := groupIndex(rows)
+	peers := m.buildPeerFactors(rows, order, starts, asOf)
 	out := make([]Assessment, len(starts)-1)
 	// Accounts are independent: score them on every core, in chunks, each
 	// result in its own slot so the output does not depend on scheduling.
@@ -123,7 +124,7 @@ func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assess
 					return
 				}
 				for g := lo; g < min(lo+chunk, len(out)); g++ {
-					out[g] = m.scoreIndexed(rows, order[starts[g]:starts[g+1]], asOf)
+					out[g] = m.scoreIndexed(rows, order[starts[g]:starts[g+1]], peers, asOf)
 				}
 			}
 		}()

@@ -53,15 +53,16 @@ func (m Model) Score(history []snapshot.Snapshot, asOf time.Time) Assessment {
 // ScoreSorted is Score for a history already sorted by week, as
 // GroupByAccount returns it; replays call it once per week without copying.
 func (m Model) ScoreSorted(history []snapshot.Snapshot, asOf time.Time) Assessment {
-	return m.scoreIndexed(history, nil, asOf)
+	return m.scoreIndexed(history, nil, nil, asOf)
 }
 
 // scoreIndexed scores the rows history[idx[0]], history[idx[1]]... (sorted
 // by week), or all of history when idx is nil, without copying any row.
-func (m Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, asOf time.Time) Assessment {
+func (m Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *peerFactors, asOf time.Time) Assessment {
 	sc := scorers.Get().(*scorer)
 	*sc = scorer{}
 	sc.init(&m, history, idx, asOf)
+	sc.peers = peers
 	a := sc.assess()
 	*sc = scorer{} // drop references to the history and the signals
 	scorers.Put(sc)
@@ -94,7 +95,9 @@ type scorer struct {
 	// recent window then the baseline, year-end weeks left out.
 	tslots  [maxWindow]int8
 	ntslots int
-	known   uint32 // wanted fields known in their windows
+	peers   *peerFactors // nil: no portfolio to compare with
+	lang    string       // the account's language, for its peers
+	known   uint32       // wanted fields known in their windows
 	sigs    []Signal
 	pts     [len(signalDefs)]int
 	ctxRow  *snapshot.Snapshot
@@ -145,6 +148,9 @@ func (sc *scorer) init(m *Model, rows []snapshot.Snapshot, idx []int32, asOf tim
 	}
 	if sc.end >= 0 {
 		sc.ctxRow = sc.at(sc.end)
+	}
+	if sc.n > 0 {
+		sc.lang = sc.at(sc.n - 1).Language
 	}
 }
 
@@ -224,6 +230,23 @@ const yearEndWeeks = 3
 // isYearEnd reports whether the week starting on Monday day holds a day
 // from December 24 to January 1.
 func isYearEnd(day int64) bool {
+	if off := day - firstLabelDay; off >= 0 && off%7 == 0 && off/7 < int64(len(yearEndMondays)) {
+		return yearEndMondays[off/7]
+	}
+	return computeYearEnd(day)
+}
+
+// yearEndMondays says, for each Monday of mondayLabels, whether its week is
+// a year-end week.
+var yearEndMondays = func() []bool {
+	out := make([]bool, len(mondayLabels))
+	for i := range out {
+		out[i] = computeYearEnd(firstLabelDay + int64(7*i))
+	}
+	return out
+}()
+
+func computeYearEnd(day int64) bool {
 	for d := day; d < day+7; d++ {
 		_, m, dd := dayTime(d).Date()
 		if (m == time.December && dd >= 24) || (m == time.January && dd == 1) {

@@ -462,7 +462,7 @@ func TestTrendTextGivesTheNumbers(t *testing.T) {
 	a := DefaultModel().Score(textbook(), time.Time{})
 	for _, s := range a.Signals {
 		if s.ID == SigLoginDrop {
-			want := "Logins fell 38% below the 8-week baseline (120/wk to 74/wk in the week of 2026-10-19); 3 of the last 4 weeks were down 10% or more."
+			want := "Logins fell 38% below the 8-week baseline (120/wk to 74/wk in the week of 2026-10-19); 3 of the last 4 weeks were down 8% or more."
 			if s.Text != want {
 				t.Errorf("text\n got %q\nwant %q", s.Text, want)
 			}

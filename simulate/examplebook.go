@@ -78,7 +78,7 @@ var bookCast = map[int]func(a *Account, at func(weeksAfterEnd int) time.Time){
 	// Watch: false-alarm traps at the end of the window, and two churners
 	// whose decline has only just begun.
 	2:  trapAt(RightSizing, 9),
-	5:  trapAt(ChampionReplaced, 9),
+	5:  trapAt(ChampionReplaced, 9, GoalWobble, 10),
 	9:  trapAt(QuarterlySponsor, 0, GoalWobble, 10),
 	14: trapAt(Detractor, 0, LongLowTicket, 8),
 	17: trapAt(ErrorSpike, 10, GoalWobble, 10),
@@ -92,7 +92,7 @@ var bookCast = map[int]func(a *Account, at func(weeksAfterEnd int) time.Time){
 			Patterns: []Pattern{SupportTrouble, UsageDecay}, Starts: map[Pattern]int{SupportTrouble: 7}}
 	},
 	41: trapAt(SlowPayer, 0, BadWeek, 11),
-	48: trapAt(ErrorSpike, 10, Detractor, 0),
+	48: trapAt(ErrorSpike, 10, Detractor, 0, ChampionReplaced, 10),
 	// Healthy accounts with traps the model should see through.
 	10: trapAt(SlowPayer, 0),
 	16: trapAt(BadWeek, 11),

@@ -1,11 +1,13 @@
 package snapshot
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // columns maps a file's header onto the format's fields.
@@ -54,11 +56,16 @@ func (rd *reader) mapHeader(name string, header []string) columns {
 }
 
 func (rd *reader) readCSV(r io.Reader, name string, size int64) error {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1 // a short or long row is reported, not fatal
+	return rd.readCSVWith(r, name, size, nil)
+}
 
-	header, err := cr.Read()
+// readCSVWith is readCSV; a test passes seen to look at the splitter.
+func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*csvSplitter)) error {
+	sp := newCSVSplitter(r)
+	if seen != nil {
+		seen(sp)
+	}
+	fields, err := sp.read()
 	row := 1
 	if err == io.EOF {
 		rd.warn("%s: empty file, no rows", name)
@@ -71,7 +78,7 @@ func (rd *reader) readCSV(r io.Reader, name string, size int64) error {
 		// Without a header no row can be read; each is still reported.
 		rd.warn("%s: cannot read the header row: %v", name, err)
 		for {
-			_, err := cr.Read()
+			_, err := sp.read()
 			if err == io.EOF {
 				return nil
 			}
@@ -84,111 +91,47 @@ func (rd *reader) readCSV(r io.Reader, name string, size int64) error {
 			rd.reject(Source{File: name, Row: row}, "header", "the header row could not be read")
 		}
 	}
-	cols := rd.mapHeader(name, header)
-	ncol := len(cols.fields)
-	estimated := size <= 0
-
-	// Splitting records (encoding/csv) and converting them run on two
-	// goroutines: on a large file each takes about half the time.
-	chunks := make(chan *csvChunk, 2)
-	free := make(chan *csvChunk, 4)
-	go splitRecords(cr, ncol, row, chunks, free)
-	var fatal error
-	for ch := range chunks {
-		if ch.err != nil {
-			fatal = ch.err // the producer stops after an I/O error
-		}
-		for i := range ch.recs {
-			rec := &ch.recs[i]
-			if !estimated && rec.row >= 1025 {
-				// Reserve room for the whole file once, from the bytes per row so far.
-				estimated = true
-				if perRow := ch.offset / int64(ch.recs[len(ch.recs)-1].row); perRow > 0 {
-					rd.grow(int(size/perRow) + 64)
-				}
-			}
-			rd.csvRecord(name, &cols, rec, ch.cells[rec.start:rec.start+rec.n])
-		}
-		select {
-		case free <- ch:
-		default:
-		}
+	header := make([]string, len(fields))
+	for i, f := range fields {
+		header[i] = string(f)
 	}
-	return fatal
-}
-
-// csvChunk carries a run of records from the splitter to the converter.
-type csvChunk struct {
-	cells  []string // the cells of the well-formed records, back to back
-	recs   []csvRecord
-	offset int64 // input offset after the last record
-	err    error // an I/O error that ended the input
-}
-
-type csvRecord struct {
-	row      int
-	start, n int    // the record's cells within cells
-	cells    int    // how many cells it had
-	parseErr string // why encoding/csv refused it, if it did
-}
-
-const chunkRecords = 512
-
-// splitRecords reads records into chunks until the input ends. Cell strings
-// stay valid after the next Read (ReuseRecord reuses only the slice).
-func splitRecords(cr *csv.Reader, ncol, row int, chunks chan<- *csvChunk, free chan *csvChunk) {
-	defer close(chunks)
+	cols := rd.mapHeader(name, header)
+	estimated := size <= 0 || rd.sink != nil
 	for {
-		var ch *csvChunk
-		select {
-		case ch = <-free:
-			clear(ch.cells) // release the previous chunk's lines
-			ch.cells, ch.recs = ch.cells[:0], ch.recs[:0]
-		default:
-			ch = &csvChunk{cells: make([]string, 0, chunkRecords*ncol), recs: make([]csvRecord, 0, chunkRecords)}
+		fields, err := sp.read()
+		if err == io.EOF {
+			return nil
 		}
-		for len(ch.recs) < chunkRecords {
-			record, err := cr.Read()
-			if err == io.EOF {
-				ch.offset = cr.InputOffset()
-				chunks <- ch
-				return
+		row++
+		if err != nil {
+			pe := (*csv.ParseError)(nil)
+			if !errors.As(err, &pe) {
+				return err
 			}
-			row++
-			rec := csvRecord{row: row, start: len(ch.cells), cells: len(record)}
-			if err != nil {
-				var pe *csv.ParseError
-				if !errors.As(err, &pe) {
-					ch.err = err
-					chunks <- ch
-					return
-				}
-				rec.parseErr = pe.Err.Error() + " at line " + strconv.Itoa(pe.Line) + ", column " + strconv.Itoa(pe.Column)
-			} else if len(record) == ncol {
-				ch.cells = append(ch.cells, record...)
-				rec.n = ncol
-			}
-			ch.recs = append(ch.recs, rec)
+			rd.reject(Source{File: name, Row: row}, "csv", pe.Err.Error()+" at line "+strconv.Itoa(pe.Line)+", column "+strconv.Itoa(pe.Column))
+			continue
 		}
-		ch.offset = cr.InputOffset()
-		chunks <- ch
+		if !estimated && row >= 1025 {
+			// Reserve room for the whole file once, from the bytes per row so far.
+			estimated = true
+			if perRow := sp.offset / int64(row); perRow > 0 {
+				rd.grow(int(size/perRow) + 64)
+			}
+		}
+		rd.csvRecord(name, &cols, row, fields)
 	}
 }
 
 // csvRecord converts one record into a row or a rejection.
-func (rd *reader) csvRecord(name string, cols *columns, rec *csvRecord, record []string) {
-	src := Source{File: name, Row: rec.row}
+func (rd *reader) csvRecord(name string, cols *columns, row int, record [][]byte) {
+	src := Source{File: name, Row: row}
 	ncol := len(cols.fields)
-	if rec.parseErr != "" {
-		rd.reject(src, "csv", rec.parseErr)
-		return
-	}
-	if rec.cells != ncol {
+	if len(record) != ncol {
 		f := "csv"
-		if rec.cells < ncol {
-			f = colName(*cols, rec.cells)
+		if len(record) < ncol {
+			f = colName(*cols, len(record))
 		}
-		rd.reject(src, f, "row has "+strconv.Itoa(rec.cells)+" cells, the header has "+strconv.Itoa(ncol))
+		rd.reject(src, f, "row has "+strconv.Itoa(len(record))+" cells, the header has "+strconv.Itoa(ncol))
 		return
 	}
 
@@ -201,8 +144,8 @@ func (rd *reader) csvRecord(name string, cols *columns, rec *csvRecord, record [
 		if cols.skip[i] {
 			continue
 		}
-		v := strings.TrimSpace(cell)
-		if v == "" {
+		b := bytes.TrimSpace(cell)
+		if len(b) == 0 {
 			continue
 		}
 		f := cols.fields[i]
@@ -210,11 +153,11 @@ func (rd *reader) csvRecord(name string, cols *columns, rec *csvRecord, record [
 			if s.Extra == nil {
 				s.Extra = make(map[string]string, 2)
 			}
-			s.Extra[cols.extra[i]] = strings.Clone(v)
+			s.Extra[cols.extra[i]] = string(b)
 			continue
 		}
 		present[f] = true
-		if reason := rd.p.set(s, f, v); reason != "" {
+		if reason := rd.p.set(s, f, transient(b)); reason != "" {
 			rd.reject(src, Fields[f], reason)
 			rd.drop()
 			return
@@ -222,6 +165,12 @@ func (rd *reader) csvRecord(name string, cols *columns, rec *csvRecord, record [
 	}
 	rd.accept(s, &present)
 }
+
+// transient views b as a string without copying it. The string is valid
+// only while b is unchanged, that is until the splitter reads on: set keeps
+// nothing of it but copies (interned or cloned strings, numbers, dates,
+// messages built from it). TestRowsOutliveTheReadBuffer checks this.
+func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func colName(cols columns, i int) string {
 	if i < 0 || i >= len(cols.fields) {

@@ -21,10 +21,27 @@ import (
 // across all the files rejects the later row.
 func ReadFiles(paths []string) (Batch, error) {
 	rd := newReader()
+	err := rd.readFiles(paths)
+	return rd.finish(), err
+}
+
+// Stream reads snapshot files as ReadFiles does, but hands each valid row
+// to fn, in input order, instead of keeping it, so that memory does not
+// grow with the input: a caller can keep rows in a smaller form (see
+// Table) or aggregate them as they come. The row is reused once fn returns.
+// The batch returned holds the rejections and warnings; its Rows is empty.
+func Stream(paths []string, fn func(row *Snapshot)) (Batch, error) {
+	rd := newReader()
+	rd.sink = fn
+	err := rd.readFiles(paths)
+	return rd.finish(), err
+}
+
+func (rd *reader) readFiles(paths []string) error {
 	for _, path := range paths {
 		f, err := os.Open(path)
 		if err != nil {
-			return rd.batch, fmt.Errorf("read snapshots: %w", err)
+			return fmt.Errorf("read snapshots: %w", err)
 		}
 		var size int64
 		if st, err := f.Stat(); err == nil {
@@ -33,10 +50,10 @@ func ReadFiles(paths []string) (Batch, error) {
 		err = rd.read(f, path, size)
 		f.Close()
 		if err != nil {
-			return rd.batch, fmt.Errorf("read snapshots from %s: %w", path, err)
+			return fmt.Errorf("read snapshots from %s: %w", path, err)
 		}
 	}
-	return rd.finish(), nil
+	return nil
 }
 
 // Read reads one snapshot input; name is used for the format (by extension)
@@ -60,6 +77,11 @@ type reader struct {
 	// The previous row's account: rows usually come grouped by account.
 	lastID    string
 	lastWeeks *accountWeeks
+
+	// When sink is set, rows are parsed into scratch and handed to sink
+	// once accepted, instead of being kept in batch.Rows.
+	sink    func(*Snapshot)
+	scratch Snapshot
 }
 
 // accountWeeks remembers where each of an account's weeks came from. Weeks
@@ -170,6 +192,10 @@ func firstNonSpace(br *bufio.Reader) (byte, error) {
 // next appends a zero row to Rows and returns it for parsing in place; a
 // row that turns out bad is taken back with drop, a good one kept by accept.
 func (rd *reader) next() *Snapshot {
+	if rd.sink != nil {
+		rd.scratch = Snapshot{}
+		return &rd.scratch
+	}
 	rows := rd.batch.Rows
 	if len(rows) == cap(rows) {
 		rows = append(rows, Snapshot{})
@@ -181,10 +207,19 @@ func (rd *reader) next() *Snapshot {
 	return &rows[len(rows)-1]
 }
 
-func (rd *reader) last() *Snapshot { return &rd.batch.Rows[len(rd.batch.Rows)-1] }
+func (rd *reader) last() *Snapshot {
+	if rd.sink != nil {
+		return &rd.scratch
+	}
+	return &rd.batch.Rows[len(rd.batch.Rows)-1]
+}
 
 // drop takes back the row next returned.
 func (rd *reader) drop() {
+	if rd.sink != nil {
+		rd.scratch = Snapshot{}
+		return
+	}
 	rows := rd.batch.Rows
 	rows[len(rows)-1] = Snapshot{} // release its strings
 	rd.batch.Rows = rows[:len(rows)-1]
@@ -224,6 +259,9 @@ func (rd *reader) accept(s *Snapshot, present *[numFields]bool) {
 		aw.last = day
 	}
 	aw.weeks = append(aw.weeks, weekRef{day: day, file: fileIdx, row: int32(s.Source.Row)})
+	if rd.sink != nil {
+		rd.sink(s)
+	}
 }
 
 func (rd *reader) reject(src Source, field, reason string) {

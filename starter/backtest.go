@@ -37,7 +37,7 @@ type backtestReport struct {
 // Definitions of every figure are in package backtest.
 func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("backtest")
-	inputs := fs.StringArray("input", nil, "snapshot file (CSV, JSON or NDJSON); repeatable")
+	inputs := inputFlag(fs)
 	churnFile := fs.String("churn", "", "CSV of known churn: account_id,churn_date")
 	asJSON := fs.Bool("json", false, "print JSON")
 	horizon := fs.Int("horizon-days", 180, "credit flags raised at most this many days before churn")
@@ -47,11 +47,8 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Errorf("unexpected argument %q (give files with --input)", fs.Arg(0)))
-	}
-	if len(*inputs) == 0 {
-		return usageError(errors.New("no input: give at least one --input FILE"))
+	if err := checkInputs(fs, *inputs); err != nil {
+		return err
 	}
 	if *churnFile == "" {
 		return usageError(errors.New("no churn file: give --churn FILE (account_id,churn_date)"))

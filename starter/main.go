@@ -112,3 +112,20 @@ func splitSub(args []string, allowed ...string) (string, []string, error) {
 	}
 	return "", nil, usageError(fmt.Errorf("unknown subcommand %q (one of %s)", args[0], strings.Join(allowed, ", ")))
 }
+
+// inputFlag adds the repeatable --input flag of the commands that read
+// snapshot files.
+func inputFlag(fs *pflag.FlagSet) *[]string {
+	return fs.StringArray("input", nil, "snapshot file (CSV, JSON or NDJSON); repeatable")
+}
+
+// checkInputs refuses stray arguments and a missing --input.
+func checkInputs(fs *pflag.FlagSet, inputs []string) error {
+	if fs.NArg() > 0 {
+		return usageError(fmt.Errorf("unexpected argument %q (give files with --input)", fs.Arg(0)))
+	}
+	if len(inputs) == 0 {
+		return usageError(errors.New("no input: give at least one --input FILE"))
+	}
+	return nil
+}

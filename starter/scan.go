@@ -23,14 +23,14 @@ import (
 // reports what it scored and which reviews it started.
 func runScan(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("scan")
-	inputs := fs.StringArray("input", nil, "snapshot file (CSV, JSON or NDJSON); repeatable")
+	inputs := inputFlag(fs)
 	asOf := fs.String("as-of", "", "score as of this week (YYYY-MM-DD); default: the latest week in the input")
 	asJSON := fs.Bool("json", false, "print the scan result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
-	if len(*inputs) == 0 {
-		return usageError(errors.New("--input FILE is required"))
+	if err := checkInputs(fs, *inputs); err != nil {
+		return err
 	}
 	if *asOf != "" {
 		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {

@@ -20,17 +20,14 @@ import (
 // no account could be scored.
 func runScore(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("score")
-	inputs := fs.StringArray("input", nil, "snapshot file (CSV, JSON or NDJSON); repeatable")
+	inputs := inputFlag(fs)
 	asOfFlag := fs.String("as-of", "", "score as of the week holding this date (YYYY-MM-DD); default: the latest week in the input")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Errorf("unexpected argument %q (give files with --input)", fs.Arg(0)))
-	}
-	if len(*inputs) == 0 {
-		return usageError(errors.New("no input: give at least one --input FILE"))
+	if err := checkInputs(fs, *inputs); err != nil {
+		return err
 	}
 	var asOf time.Time
 	if *asOfFlag != "" {

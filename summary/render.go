@@ -4,11 +4,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/churnwatch/churnwatch/prompts"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 )
@@ -22,7 +22,7 @@ const maxIncompleteListed = 25
 func (s Summary) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Churn risk summary: week of %s\n\n", s.Week)
-	fmt.Fprintf(&b, "%d accounts scored. **ARR at risk (elevated + critical): %s**", s.Accounts, money(s.ARRAtRisk))
+	fmt.Fprintf(&b, "%d accounts scored. **ARR at risk (elevated + critical): %s**", s.Accounts, prompts.FormatMoney(s.ARRAtRisk))
 	if s.Change != nil {
 		fmt.Fprintf(&b, " (%s since %s)", signedMoney(s.Change.ARRAtRisk), s.PreviousWeek)
 	}
@@ -33,7 +33,7 @@ func (s Summary) Markdown() string {
 		b.WriteString("| Tier | Accounts | ARR |\n|---|---:|---:|\n")
 	}
 	for _, row := range s.tierRows() {
-		fmt.Fprintf(&b, "| %s | %d | %s |", row.tier, row.count, money(row.arr))
+		fmt.Fprintf(&b, "| %s | %d | %s |", row.tier, row.count, prompts.FormatMoney(row.arr))
 		if s.Change != nil {
 			fmt.Fprintf(&b, " %+d | %s |", row.dCount, signedMoney(row.dARR))
 		}
@@ -50,7 +50,7 @@ func (s Summary) Markdown() string {
 		b.WriteString("| Account | Owner | Tier | Score | ARR | Renewal | Review |\n|---|---|---|---:|---:|---|---|\n")
 		for _, a := range s.TopAtRisk {
 			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s | %s |\n", cell(a.AccountName+" ("+a.AccountID+")"), cell(a.Owner),
-				a.Tier, a.Score, money(a.ARR), orDash(a.RenewalDate), orDash(strings.TrimSpace(a.ReviewState+" "+a.ReviewID)))
+				a.Tier, a.Score, prompts.FormatMoney(a.ARR), orDash(a.RenewalDate), orDash(strings.TrimSpace(a.ReviewState+" "+a.ReviewID)))
 		}
 	}
 
@@ -186,28 +186,11 @@ func text(s string) string {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func money(f float64) string {
-	neg := f < 0
-	n := int64(math.Round(math.Abs(f)))
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-$" + b.String()
-	}
-	return "$" + b.String()
-}
-
 func signedMoney(f float64) string {
 	if f >= 0 {
-		return "+" + money(f)
+		return "+" + prompts.FormatMoney(f)
 	}
-	return money(f)
+	return prompts.FormatMoney(f)
 }
 
 func percent(r *float64, unknown string) string {

@@ -47,7 +47,7 @@ func testConfig(t testing.TB, dataDir string) config.Config {
 	cfg.Temporal.Port = freePort(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.Schedule.Enabled = false
-	cfg.Log.Level = "warn"
+	cfg.Log.Level = "error"
 	return cfg
 }
 

@@ -88,7 +88,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 			Port:             cfg.Temporal.Port,
 			Namespaces:       []string{cfg.Temporal.Namespace},
 			SearchAttributes: temporalclient.SearchAttributes,
-			LogLevel:         "warn",
+			LogLevel:         serverLogLevel(cfg.Log.Level),
 		})
 		if err != nil {
 			return err
@@ -161,6 +161,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 
 func workflowOptions(name string) workflow.RegisterOptions {
 	return workflow.RegisterOptions{Name: name}
+}
+
+// serverLogLevel keeps the embedded server's own logs at warn or above
+// unless debugging: at info it narrates every shard and queue.
+func serverLogLevel(level string) string {
+	if level == "debug" || level == "error" {
+		return level
+	}
+	return "warn"
 }
 
 func drafterName(cfg config.Config) string {

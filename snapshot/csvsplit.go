@@ -1,0 +1,244 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+)
+
+// csvSplitter reads CSV records exactly as encoding/csv does with its
+// defaults and FieldsPerRecord = -1 (comma ',', no comments, no lazy
+// quotes, leading space kept, \r\n read as \n, empty lines skipped), and
+// reports the same *csv.ParseError for a malformed record. It exists for
+// speed: encoding/csv copies every record into a new string, while the
+// splitter hands out each record's fields as slices of its read buffer.
+// A line without a quote, the common case, is split in place; a record
+// with a quote goes through a line-by-line port of encoding/csv's
+// readRecord. FuzzCSVSplitMatchesEncodingCSV holds the two together.
+//
+// The fields read returns are valid only until the next call to read.
+type csvSplitter struct {
+	r     io.Reader
+	buf   []byte
+	start int   // unread input is buf[start:end]
+	end   int   //
+	rerr  error // what r returned after the data in buf: io.EOF or an I/O error
+
+	numLine int   // lines read, as encoding/csv counts them
+	offset  int64 // input bytes consumed
+
+	fields  [][]byte // the current record's fields
+	record  []byte   // a quoted record's unescaped fields, back to back
+	indexes []int    // where each of them ends in record
+}
+
+func newCSVSplitter(r io.Reader) *csvSplitter {
+	return &csvSplitter{r: r, buf: make([]byte, 256<<10)}
+}
+
+// readLine returns the next line, ending in \n unless it is the last, as
+// encoding/csv's readLine does: \r\n becomes \n, and a \r before the end of
+// the input is dropped. The line is valid until the next readLine. err is
+// io.EOF only with an empty line.
+func (s *csvSplitter) readLine() ([]byte, error) {
+	scanned := 0 // bytes of buf[start:end] known to hold no newline
+	for {
+		if i := bytes.IndexByte(s.buf[s.start+scanned:s.end], '\n'); i >= 0 {
+			line := s.buf[s.start : s.start+scanned+i+1]
+			s.start += len(line)
+			return s.endLine(line), nil
+		}
+		scanned = s.end - s.start
+		if s.rerr != nil {
+			line := s.buf[s.start:s.end]
+			s.start = s.end
+			if len(line) == 0 {
+				return nil, s.rerr
+			}
+			if s.rerr != io.EOF {
+				return s.endLine(line), s.rerr
+			}
+			if line[len(line)-1] == '\r' {
+				// For compatibility with encoding/csv, drop a trailing \r before EOF.
+				s.numLine++
+				s.offset += int64(len(line))
+				return line[:len(line)-1], nil
+			}
+			return s.endLine(line), nil
+		}
+		s.fill()
+	}
+}
+
+// endLine counts a line read and turns its \r\n into \n.
+func (s *csvSplitter) endLine(line []byte) []byte {
+	s.numLine++
+	s.offset += int64(len(line))
+	if n := len(line); n >= 2 && line[n-2] == '\r' && line[n-1] == '\n' {
+		line[n-2] = '\n'
+		line = line[:n-1]
+	}
+	return line
+}
+
+// fill reads more input after the unread bytes, moving them to the front
+// of the buffer, or into a larger one when a line fills the whole buffer.
+func (s *csvSplitter) fill() {
+	if s.start > 0 {
+		n := copy(s.buf, s.buf[s.start:s.end])
+		s.start, s.end = 0, n
+	}
+	if s.end == len(s.buf) {
+		bigger := make([]byte, 2*len(s.buf))
+		copy(bigger, s.buf[:s.end])
+		s.buf = bigger
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err != nil {
+			s.rerr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	s.rerr = io.ErrNoProgress
+}
+
+// read returns the next record's fields. At the end of the input it
+// returns io.EOF; a malformed record gives a *csv.ParseError (the reader
+// then goes on with the line after it); any other error is from r.
+func (s *csvSplitter) read() ([][]byte, error) {
+	var line []byte
+	var errRead error
+	for errRead == nil {
+		line, errRead = s.readLine()
+		if errRead == nil && len(line) == lengthNL(line) {
+			continue // skip empty lines
+		}
+		break
+	}
+	if errRead == io.EOF {
+		return nil, errRead
+	}
+	if errRead == nil && bytes.IndexByte(line, '"') < 0 {
+		// No quote: the fields are the line's text between commas.
+		line = line[:len(line)-lengthNL(line)]
+		s.fields = s.fields[:0]
+		for {
+			i := bytes.IndexByte(line, ',')
+			if i < 0 {
+				s.fields = append(s.fields, line)
+				return s.fields, nil
+			}
+			s.fields = append(s.fields, line[:i])
+			line = line[i+1:]
+		}
+	}
+	return s.readQuoted(line, errRead)
+}
+
+// readQuoted is encoding/csv's readRecord (Go 1.26) for the settings above,
+// reading further lines while a quoted field runs on.
+func (s *csvSplitter) readQuoted(line []byte, errRead error) ([][]byte, error) {
+	var err error
+	recLine := s.numLine
+	s.record = s.record[:0]
+	s.indexes = s.indexes[:0]
+	col, lineNo := 1, s.numLine
+parseField:
+	for {
+		if len(line) == 0 || line[0] != '"' {
+			// Non-quoted field.
+			i := bytes.IndexByte(line, ',')
+			field := line
+			if i >= 0 {
+				field = field[:i]
+			} else {
+				field = field[:len(field)-lengthNL(field)]
+			}
+			if j := bytes.IndexByte(field, '"'); j >= 0 {
+				err = &csv.ParseError{StartLine: recLine, Line: s.numLine, Column: col + j, Err: csv.ErrBareQuote}
+				break parseField
+			}
+			s.record = append(s.record, field...)
+			s.indexes = append(s.indexes, len(s.record))
+			if i >= 0 {
+				line = line[i+1:]
+				col += i + 1
+				continue parseField
+			}
+			break parseField
+		}
+		// Quoted field.
+		line = line[1:]
+		col++
+		for {
+			i := bytes.IndexByte(line, '"')
+			if i >= 0 {
+				s.record = append(s.record, line[:i]...)
+				line = line[i+1:]
+				col += i + 1
+				switch {
+				case len(line) > 0 && line[0] == '"': // "" is a quote
+					s.record = append(s.record, '"')
+					line = line[1:]
+					col++
+				case len(line) > 0 && line[0] == ',': // end of field
+					line = line[1:]
+					col++
+					s.indexes = append(s.indexes, len(s.record))
+					continue parseField
+				case lengthNL(line) == len(line): // end of line
+					s.indexes = append(s.indexes, len(s.record))
+					break parseField
+				default: // a quote inside a quoted field
+					err = &csv.ParseError{StartLine: recLine, Line: s.numLine, Column: col - 1, Err: csv.ErrQuote}
+					break parseField
+				}
+			} else if len(line) > 0 {
+				// The field runs on to the next line.
+				s.record = append(s.record, line...)
+				if errRead != nil {
+					break parseField
+				}
+				col += len(line)
+				line, errRead = s.readLine()
+				if len(line) > 0 {
+					lineNo++
+					col = 1
+				}
+				if errRead == io.EOF {
+					errRead = nil
+				}
+			} else {
+				// The input ended inside the quotes.
+				if errRead == nil {
+					err = &csv.ParseError{StartLine: recLine, Line: lineNo, Column: col, Err: csv.ErrQuote}
+					break parseField
+				}
+				s.indexes = append(s.indexes, len(s.record))
+				break parseField
+			}
+		}
+	}
+	if err == nil {
+		err = errRead
+	}
+	s.fields = s.fields[:0]
+	prev := 0
+	for _, end := range s.indexes {
+		s.fields = append(s.fields, s.record[prev:end:end])
+		prev = end
+	}
+	return s.fields, err
+}
+
+func lengthNL(b []byte) int {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,295 @@
+package snapshot
+
+import (
+	"math"
+	"time"
+)
+
+// Table holds many rows in a compact form: about 140 bytes a row against a
+// Snapshot's 500, and without pointers, so that a portfolio of a million
+// account-weeks neither pages in half a gigabyte nor gives the garbage
+// collector anything to scan. Strings are stored once each and referred to
+// by number; dates as day numbers. A row that does not fit the compact form
+// (a date that is not a UTC midnight, a count beyond 32 bits, a row number
+// beyond 31 bits) is kept whole beside it, so Row always gives back exactly
+// the Snapshot that was added.
+//
+// Rows keep their order. Each row also carries its account's number, in
+// order of first appearance, so that rows can be grouped without a map.
+type Table struct {
+	rows     []packedRow
+	strs     []string          // string number -> string; 0 is ""
+	strIndex map[string]uint32 //
+	accounts []uint32          // account number -> string number of its id
+	accIndex map[uint32]uint32 // string number of an id -> account number
+	notes    []string          // notes number-1 -> notes
+	extras   []map[string]string
+	whole    []Snapshot // rows that do not fit the compact form
+	latest   int64      // the latest week, as a day number
+	hasRows  bool
+}
+
+// packedRow is one row of a Table. It holds no pointers.
+type packedRow struct {
+	arr, dauMAU, adoption float64
+	account               uint32
+	id, name, owner       uint32 // string numbers
+	goal, language        uint32
+	file                  uint32
+	row                   int32
+	notes, extra          uint32 // 1-based into notes and extras; 0 = none
+	week                  int32  // day numbers
+	renewal, exec, csm    int32
+	counts                [numCounts]uint32
+	known                 uint32 // bit per optional field (bitX below)
+	bools                 uint8  // bit per boolean value
+	goalStatus            uint8  // index into goalStatuses
+	whole                 int32  // 1-based into whole; 0 = packed
+}
+
+const (
+	cLogins = iota
+	cActiveUsers
+	cLicensedSeats
+	cOpenTickets
+	cCriticalOpenTickets
+	cOldestOpenTicketDays
+	cEscalations
+	cIntegrationErrors
+	cUsersDeactivated
+	cNPS
+	cOverdueInvoiceDays
+	numCounts
+)
+
+// Known bits: the counts use bits 0..numCounts-1.
+const (
+	bitDAUMAU = numCounts + iota
+	bitAdoption
+	bitRenewal
+	bitExec
+	bitCSM
+	bitChampion
+	bitDowngrade
+	bitStrategic
+)
+
+var goalStatuses = [...]string{"", GoalOnTrack, GoalAtRisk, GoalOffTrack}
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	return &Table{strs: []string{""}, strIndex: map[string]uint32{"": 0}, accIndex: make(map[uint32]uint32, 1024)}
+}
+
+// Len is the number of rows.
+func (t *Table) Len() int { return len(t.rows) }
+
+// Accounts is the number of distinct account ids.
+func (t *Table) Accounts() int { return len(t.accounts) }
+
+// Account returns the number of row i's account: accounts are numbered
+// 0, 1, 2... in the order their first row was added.
+func (t *Table) Account(i int) int { return int(t.rows[i].account) }
+
+// WeekDay returns row i's week as days since 1970-01-01.
+func (t *Table) WeekDay(i int) int64 {
+	if w := t.rows[i].whole; w != 0 {
+		return dayNumber(t.whole[w-1].Week)
+	}
+	return int64(t.rows[i].week)
+}
+
+// LatestWeek returns the latest week of all rows, or the zero time.
+func (t *Table) LatestWeek() time.Time {
+	if !t.hasRows {
+		return time.Time{}
+	}
+	return dayTime(t.latest)
+}
+
+func (t *Table) str(s string) uint32 {
+	if n, ok := t.strIndex[s]; ok {
+		return n
+	}
+	n := uint32(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.strIndex[s] = n
+	return n
+}
+
+// Add appends a copy of s.
+func (t *Table) Add(s *Snapshot) {
+	id := t.str(s.AccountID)
+	acc, ok := t.accIndex[id]
+	if !ok {
+		acc = uint32(len(t.accounts))
+		t.accounts = append(t.accounts, id)
+		t.accIndex[id] = acc
+	}
+	week := dayNumber(s.Week)
+	if !t.hasRows || week > t.latest {
+		t.latest, t.hasRows = week, true
+	}
+	p := packedRow{account: acc, id: id}
+	if !t.pack(s, &p) {
+		t.whole = append(t.whole, *s)
+		p = packedRow{account: acc, id: id, whole: int32(len(t.whole))}
+	}
+	t.rows = append(t.rows, p)
+}
+
+// pack fills p from s, or reports that s does not fit the compact form.
+func (t *Table) pack(s *Snapshot, p *packedRow) bool {
+	var ok bool
+	if p.week, ok = packDay(s.Week); !ok {
+		return false
+	}
+	if s.Source.Row < 0 || s.Source.Row > math.MaxInt32 {
+		return false
+	}
+	goal := -1
+	for i, g := range goalStatuses {
+		if s.GoalStatus == g {
+			goal = i
+		}
+	}
+	if goal < 0 {
+		return false
+	}
+	p.goalStatus = uint8(goal)
+	counts := [numCounts]Opt[int]{
+		cLogins: s.Logins, cActiveUsers: s.ActiveUsers, cLicensedSeats: s.LicensedSeats,
+		cOpenTickets: s.OpenTickets, cCriticalOpenTickets: s.CriticalOpenTickets,
+		cOldestOpenTicketDays: s.OldestOpenTicketDays, cEscalations: s.Escalations,
+		cIntegrationErrors: s.IntegrationErrors, cUsersDeactivated: s.UsersDeactivated,
+		cNPS: s.NPS, cOverdueInvoiceDays: s.OverdueInvoiceDays,
+	}
+	for i, c := range counts {
+		if !c.Known {
+			if c.V != 0 {
+				return false
+			}
+			continue
+		}
+		if c.V < 0 || c.V > math.MaxUint32 {
+			return false
+		}
+		p.counts[i] = uint32(c.V)
+		p.known |= 1 << i
+	}
+	dates := [...]struct {
+		o   Opt[time.Time]
+		dst *int32
+		bit int
+	}{{s.RenewalDate, &p.renewal, bitRenewal}, {s.LastExecContact, &p.exec, bitExec}, {s.LastCSMMeeting, &p.csm, bitCSM}}
+	for _, d := range dates {
+		if !d.o.Known {
+			if !d.o.V.IsZero() {
+				return false
+			}
+			continue
+		}
+		if *d.dst, ok = packDay(d.o.V); !ok {
+			return false
+		}
+		p.known |= 1 << d.bit
+	}
+	floats := [...]struct {
+		o   Opt[float64]
+		dst *float64
+		bit int
+	}{{s.DAUMAU, &p.dauMAU, bitDAUMAU}, {s.FeatureAdoption, &p.adoption, bitAdoption}}
+	for _, f := range floats {
+		if f.o.Known {
+			p.known |= 1 << f.bit
+		}
+		*f.dst = f.o.V
+	}
+	bools := [...]struct {
+		o   Opt[bool]
+		bit int
+	}{{s.ChampionDeparted, bitChampion}, {s.DowngradeRequested, bitDowngrade}, {s.Strategic, bitStrategic}}
+	for i, b := range bools {
+		if b.o.Known {
+			p.known |= 1 << b.bit
+		}
+		if b.o.V {
+			p.bools |= 1 << i
+		}
+	}
+	p.arr = s.ARR
+	p.name, p.owner = t.str(s.AccountName), t.str(s.Owner)
+	p.goal, p.language = t.str(s.SuccessGoal), t.str(s.Language)
+	p.file, p.row = t.str(s.Source.File), int32(s.Source.Row)
+	if s.Notes != "" {
+		t.notes = append(t.notes, s.Notes)
+		p.notes = uint32(len(t.notes))
+	}
+	if s.Extra != nil {
+		t.extras = append(t.extras, s.Extra)
+		p.extra = uint32(len(t.extras))
+	}
+	return true
+}
+
+// packDay returns t as a day number when t is a UTC midnight that dayTime
+// gives back exactly.
+func packDay(t time.Time) (int32, bool) {
+	d := dayNumber(t)
+	if d < math.MinInt32 || d > math.MaxInt32 || dayTime(d) != t {
+		return 0, false
+	}
+	return int32(d), true
+}
+
+// Row sets *dst to row i as it was added.
+func (t *Table) Row(i int, dst *Snapshot) {
+	p := &t.rows[i]
+	if p.whole != 0 {
+		*dst = t.whole[p.whole-1]
+		return
+	}
+	*dst = Snapshot{
+		AccountID:   t.strs[p.id],
+		AccountName: t.strs[p.name],
+		Week:        dayTime(int64(p.week)),
+		Owner:       t.strs[p.owner],
+		ARR:         p.arr,
+		SuccessGoal: t.strs[p.goal],
+		GoalStatus:  goalStatuses[p.goalStatus],
+		Language:    t.strs[p.language],
+		Source:      Source{File: t.strs[p.file], Row: int(p.row)},
+	}
+	count := func(c int) Opt[int] { return Opt[int]{V: int(p.counts[c]), Known: p.known&(1<<c) != 0} }
+	dst.Logins, dst.ActiveUsers, dst.LicensedSeats = count(cLogins), count(cActiveUsers), count(cLicensedSeats)
+	dst.OpenTickets, dst.CriticalOpenTickets = count(cOpenTickets), count(cCriticalOpenTickets)
+	dst.OldestOpenTicketDays, dst.Escalations = count(cOldestOpenTicketDays), count(cEscalations)
+	dst.IntegrationErrors, dst.UsersDeactivated = count(cIntegrationErrors), count(cUsersDeactivated)
+	dst.NPS, dst.OverdueInvoiceDays = count(cNPS), count(cOverdueInvoiceDays)
+	date := func(day int32, bit int) Opt[time.Time] {
+		if p.known&(1<<bit) == 0 {
+			return Opt[time.Time]{}
+		}
+		return Some(dayTime(int64(day)))
+	}
+	dst.RenewalDate, dst.LastExecContact, dst.LastCSMMeeting = date(p.renewal, bitRenewal), date(p.exec, bitExec), date(p.csm, bitCSM)
+	dst.DAUMAU = Opt[float64]{V: p.dauMAU, Known: p.known&(1<<bitDAUMAU) != 0}
+	dst.FeatureAdoption = Opt[float64]{V: p.adoption, Known: p.known&(1<<bitAdoption) != 0}
+	boolean := func(i, bit int) Opt[bool] { return Opt[bool]{V: p.bools&(1<<i) != 0, Known: p.known&(1<<bit) != 0} }
+	dst.ChampionDeparted, dst.DowngradeRequested, dst.Strategic = boolean(0, bitChampion), boolean(1, bitDowngrade), boolean(2, bitStrategic)
+	if p.notes != 0 {
+		dst.Notes = t.notes[p.notes-1]
+	}
+	if p.extra != 0 {
+		dst.Extra = t.extras[p.extra-1]
+	}
+}
+
+// ReadTable reads snapshot files as ReadFiles does, into a Table instead
+// of a slice of rows. The batch returned holds the rejections and
+// warnings; its Rows is empty.
+func ReadTable(paths []string) (*Table, Batch, error) {
+	t := NewTable()
+	b, err := Stream(paths, t.Add)
+	return t, b, err
+}
