@@ -190,10 +190,10 @@ func runReview(ctx context.Context, args []string, out io.Writer) error {
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		if err != nil {
-			return fmt.Errorf("review %s %s: %w", sub, id, err)
+			return fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
 		}
 		if err := h.Get(ctx, &p); err != nil {
-			return fmt.Errorf("review %s %s: %w", sub, id, err)
+			return fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
 		}
 	}
 	if *asJSON {

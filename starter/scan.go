@@ -65,7 +65,7 @@ func runScan(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var res review.ScanResult
 	if err := run.Get(ctx, &res); err != nil {
-		return fmt.Errorf("scan %s: %w", run.GetID(), err)
+		return fmt.Errorf("scan %s: %w", run.GetID(), plainError(err))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)

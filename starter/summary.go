@@ -98,7 +98,7 @@ func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (review.Re
 	}
 	var rep review.Report
 	if err := run.Get(ctx, &rep); err != nil {
-		return rep, fmt.Errorf("summary: %w", err)
+		return rep, fmt.Errorf("summary: %w", plainError(err))
 	}
 	if len(rep.JSON) == 0 {
 		return rep, errors.New("summary: the worker returned an empty report")

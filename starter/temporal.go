@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/temporalclient"
@@ -26,4 +28,22 @@ func dial(ctx context.Context, fs *pflag.FlagSet) (client.Client, config.Config,
 		return nil, cfg, fmt.Errorf("%w (is the worker running? start it with `go run ./worker`)", err)
 	}
 	return c, cfg, nil
+}
+
+// plainError reduces a workflow or update failure to the message of the
+// innermost application error: Temporal's error chains repeat themselves,
+// and a CSM needs the one sentence that says what was wrong.
+func plainError(err error) error {
+	var app *temporal.ApplicationError
+	msg := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if errors.As(e, &app) {
+			msg = app.Message()
+			e = app
+		}
+	}
+	if msg == "" {
+		return err
+	}
+	return errors.New(msg)
 }
