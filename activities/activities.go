@@ -206,10 +206,10 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load history: %w", err)
 	}
-	var scored []risk.Assessment
-	for _, history := range risk.GroupByAccount(rows) {
-		scored = append(scored, a.Model.Score(history, asOf))
-	}
+	// Score the chunk as a portfolio, as `starter score` does, so usage is
+	// read against the week's peers (holidays, regional breaks) and the
+	// scan's tiers match the score report.
+	scored := a.Model.ScorePortfolio(rows, asOf)
 	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
 		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
 	}
@@ -286,11 +286,28 @@ func (a *Activities) GatherEvidence(ctx context.Context, in review.EvidenceReque
 		err := fmt.Errorf("no snapshots of account %s up to %s", in.AccountID, in.AsOf)
 		return review.Evidence{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
-	return review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf, History: rows}, nil
+	ev := review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf, History: rows}
+	// The scan scored the account among its peers; the review keeps that
+	// assessment when the model is the same, so both say the same thing.
+	scores, err := a.Store.ScoresAsOf(ctx, in.AsOf, in.AccountID)
+	if err != nil {
+		return review.Evidence{}, fmt.Errorf("load the scan's score of %s: %w", in.AccountID, err)
+	}
+	for _, s := range scores {
+		if s.ConfigHash == a.Model.Hash() {
+			ev.Scored = &s
+		}
+	}
+	return ev, nil
 }
 
-// ScoreAccount scores one account's history; it is pure.
+// ScoreAccount returns the scan's assessment of the account when there is
+// one under the current model, and otherwise scores its history alone. It
+// is pure.
 func (a *Activities) ScoreAccount(ctx context.Context, ev review.Evidence) (risk.Assessment, error) {
+	if ev.Scored != nil {
+		return *ev.Scored, nil
+	}
 	asOf, err := time.Parse(time.DateOnly, ev.AsOf)
 	if err != nil {
 		return risk.Assessment{}, temporal.NewNonRetryableApplicationError("bad as-of", workflows.ErrInvalidInput, err)

@@ -265,3 +265,39 @@ func TestBuildReportAfterAScan(t *testing.T) {
 		t.Error("empty markdown or audit")
 	}
 }
+
+func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
+	a, env := newActivities(t)
+	res := ingest(t, env, book(t))
+	v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = v
+	stored, err := a.Store.ScoresAsOf(context.Background(), res.AsOf, "A-1001")
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored scores of A-1001: %v %v", stored, err)
+	}
+	v, err = env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev review.Evidence
+	if err := v.Get(&ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Scored == nil {
+		t.Fatal("the scan's assessment did not reach the review")
+	}
+	v, err = env.ExecuteActivity("ScoreAccount", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got risk.Assessment
+	if err := v.Get(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Score != stored[0].Score || got.Tier != stored[0].Tier || got.Priority != stored[0].Priority {
+		t.Errorf("review scored %s %d (priority %d), the scan %s %d (priority %d)", got.Tier, got.Score, got.Priority, stored[0].Tier, stored[0].Score, stored[0].Priority)
+	}
+}

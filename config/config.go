@@ -50,7 +50,7 @@ type Temporal struct {
 	// does not slow the rest of the pipeline.
 	LLMTaskQueue string `mapstructure:"llm_task_queue"`
 	Port         int    `mapstructure:"port"`    // the embedded server's frontend port
-	UIPort       int    `mapstructure:"ui_port"` // reserved for a Web UI beside the embedded server; 0 = none
+	UIPort       int    `mapstructure:"ui_port"` // the Temporal Web UI beside the embedded server; 0 = none
 	APIKey       string `mapstructure:"api_key"` // for Temporal Cloud and other API-key clusters
 	TLS          TLS    `mapstructure:"tls"`
 }
@@ -143,6 +143,7 @@ func Default() Config {
 			TaskQueue:    "churnwatch",
 			LLMTaskQueue: "churnwatch-llm",
 			Port:         7233,
+			UIPort:       8233,
 		},
 		HTTP: HTTP{Addr: "127.0.0.1:8080"},
 		LLM: LLM{
@@ -292,6 +293,9 @@ func (c Config) Validate() error {
 	}
 	if c.Temporal.Port <= 0 || c.Temporal.Port > 65535 {
 		bad("temporal.port", "%d is not a TCP port", c.Temporal.Port)
+	}
+	if c.Temporal.UIPort < 0 || c.Temporal.UIPort > 65535 {
+		bad("temporal.ui_port", "%d is not a TCP port (0 turns the Web UI off)", c.Temporal.UIPort)
 	}
 	if c.Temporal.Address != "" && !strings.Contains(c.Temporal.Address, ":") {
 		bad("temporal.address", "%q is not HOST:PORT", c.Temporal.Address)

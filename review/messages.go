@@ -107,11 +107,13 @@ type EvidenceRequest struct {
 	AsOf      string `json:"as_of"`
 }
 
-// Evidence is an account's weekly history, oldest first.
+// Evidence is an account's weekly history, oldest first, and the scan's
+// assessment of it under the current model, if there is one.
 type Evidence struct {
 	AccountID string              `json:"account_id"`
 	AsOf      string              `json:"as_of"`
 	History   []snapshot.Snapshot `json:"history"`
+	Scored    *risk.Assessment    `json:"scored,omitempty"`
 }
 
 // DraftRequest asks for the drafts of a review.

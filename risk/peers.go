@@ -54,88 +54,114 @@ func (p *peerFactors) factor(lang string, i, s int) float64 {
 
 type peerHist [maxWindow][peerSeries][peerBuckets]int32
 
-// buildPeerFactors measures the common dip of each trend slot, as of asOf.
-func (m *Model) buildPeerFactors(rows []snapshot.Snapshot, order, starts []int32, asOf time.Time) *peerFactors {
-	if m.Peers.MinAccounts <= 0 || len(starts) < 2 {
+// maxPeerLanguages bounds the language groups one portfolio can make; the
+// accounts of any further language count in the whole portfolio only.
+const maxPeerLanguages = 32
+
+// peerBuilder gathers, account by account, each trend slot's usage against
+// the account's own normal.
+type peerBuilder struct {
+	m      *Model
+	langs  map[string]int // language -> histogram; 0 is the whole portfolio
+	counts []int          // accounts per histogram
+	hists  []*peerHist
+	n      [][maxWindow][peerSeries]int32
+}
+
+func newPeerBuilder(m *Model) *peerBuilder {
+	if m.Peers.MinAccounts <= 0 {
 		return nil
 	}
-	langOf := make([]string, len(starts)-1)
-	counts := map[string]int{}
-	for g := range langOf {
-		last := &rows[order[starts[g+1]-1]]
-		langOf[g] = last.Language
-		counts[last.Language]++
+	b := &peerBuilder{m: m, langs: map[string]int{}}
+	b.group() // the whole portfolio
+	return b
+}
+
+func (b *peerBuilder) group() int {
+	b.counts = append(b.counts, 0)
+	b.hists = append(b.hists, new(peerHist))
+	b.n = append(b.n, [maxWindow][peerSeries]int32{})
+	return len(b.counts) - 1
+}
+
+// add counts one account, initialised in sc.
+func (b *peerBuilder) add(sc *scorer) {
+	if sc.end < 0 {
+		return
 	}
-	p := &peerFactors{groups: map[string]int{"": 0}}
-	for lang, n := range counts {
-		if lang != "" && n >= m.Peers.MinAccounts {
-			p.groups[lang] = len(p.groups)
+	targets := [2]int{0, -1}
+	if sc.lang != "" {
+		g, ok := b.langs[sc.lang]
+		if !ok && len(b.langs) < maxPeerLanguages {
+			g, ok = b.group(), true
+			b.langs[sc.lang] = g
+		}
+		if ok {
+			targets[1] = g
 		}
 	}
-	hists := make([]peerHist, len(p.groups))
-	n := make([][maxWindow][peerSeries]int32, len(p.groups))
-	sc := new(scorer)
-	for g := range langOf {
-		*sc = scorer{}
-		sc.init(m, rows, order[starts[g]:starts[g+1]], asOf)
-		if sc.end < 0 {
+	for _, t := range targets {
+		if t >= 0 {
+			b.counts[t]++
+		}
+	}
+	w := b.m.Windows
+	for s := range trendSpecs {
+		var vals, buf [maxWindow]float64
+		known := 0
+		for i := 0; i < sc.ntslots; i++ {
+			v, ok := sc.value(int(sc.tslots[i]), trendSpecs[s].get)
+			if !ok {
+				vals[i] = -1
+				continue
+			}
+			vals[i] = v
+			buf[known] = v
+			known++
+		}
+		if known < w.MinBaselineWeeks {
 			continue
 		}
-		// The account counts in its language's group and in the whole
-		// portfolio's.
-		targets := [2]int{0, -1}
-		if lg, ok := p.groups[langOf[g]]; ok && lg != 0 {
-			targets[1] = lg
+		ref := median(buf[:known])
+		if ref <= 0 || (!trendSpecs[s].fraction && ref < w.MinBaselineCount) {
+			continue
 		}
-		for s := range trendSpecs {
-			var vals [maxWindow]float64
-			var buf [maxWindow]float64
-			known := 0
-			for i := 0; i < sc.ntslots; i++ {
-				v, ok := sc.value(int(sc.tslots[i]), trendSpecs[s].get)
-				if !ok {
-					vals[i] = -1
-					continue
-				}
-				vals[i] = v
-				buf[known] = v
-				known++
-			}
-			if known < sc.m.Windows.MinBaselineWeeks {
+		for i := 0; i < sc.ntslots; i++ {
+			if vals[i] < 0 {
 				continue
 			}
-			ref := median(buf[:known])
-			if ref <= 0 || (!trendSpecs[s].fraction && ref < m.Windows.MinBaselineCount) {
-				continue
-			}
-			for i := 0; i < sc.ntslots; i++ {
-				if vals[i] < 0 {
-					continue
-				}
-				b := min(int(vals[i]/ref*peerBucketScale+0.5), peerBuckets-1)
-				for _, t := range targets {
-					if t >= 0 {
-						hists[t][i][s][b]++
-						n[t][i][s]++
-					}
+			k := min(int(vals[i]/ref*peerBucketScale+0.5), peerBuckets-1)
+			for _, t := range targets {
+				if t >= 0 {
+					b.hists[t][i][s][k]++
+					b.n[t][i][s]++
 				}
 			}
 		}
 	}
-	p.level = make([][maxWindow][peerSeries]float32, len(p.groups))
+}
+
+// factors reads each group's median level per trend slot.
+func (b *peerBuilder) factors() *peerFactors {
+	p := &peerFactors{groups: map[string]int{"": 0}, level: make([][maxWindow][peerSeries]float32, len(b.counts))}
+	for lang, g := range b.langs {
+		if b.counts[g] >= b.m.Peers.MinAccounts {
+			p.groups[lang] = g
+		}
+	}
 	for g := range p.level {
 		for i := range p.level[g] {
 			for s := 0; s < peerSeries; s++ {
 				p.level[g][i][s] = 1
-				if n[g][i][s] < int32(m.Peers.MinAccounts) {
+				n := b.n[g][i][s]
+				if n < int32(b.m.Peers.MinAccounts) {
 					continue
 				}
-				// The median bucket.
-				half, acc := (n[g][i][s]+1)/2, int32(0)
-				for b, c := range hists[g][i][s] {
+				half, acc := (n+1)/2, int32(0)
+				for k, c := range b.hists[g][i][s] {
 					acc += c
 					if acc >= half {
-						if f := float64(b) / peerBucketScale; f <= 1-m.Peers.MinDip && f > 0 {
+						if f := float64(k) / peerBucketScale; f <= 1-b.m.Peers.MinDip && f > 0 {
 							p.level[g][i][s] = float32(f)
 						}
 						break
@@ -145,4 +171,20 @@ func (m *Model) buildPeerFactors(rows []snapshot.Snapshot, order, starts []int32
 		}
 	}
 	return p
+}
+
+// buildPeerFactors measures the common dip of each trend slot, as of asOf,
+// over the accounts grouped by order and starts (see groupIndex).
+func (m *Model) buildPeerFactors(rows []snapshot.Snapshot, order, starts []int32, asOf time.Time) *peerFactors {
+	b := newPeerBuilder(m)
+	if b == nil {
+		return nil
+	}
+	sc := new(scorer)
+	for g := 0; g+1 < len(starts); g++ {
+		*sc = scorer{}
+		sc.init(m, rows, order[starts[g]:starts[g+1]], asOf)
+		b.add(sc)
+	}
+	return b.factors()
 }

@@ -471,3 +471,101 @@ func TestTrendTextGivesTheNumbers(t *testing.T) {
 	}
 	t.Fatal("no login_drop")
 }
+
+func TestYearEndWeeksAreLeftOut(t *testing.T) {
+	// Logins halve over Christmas and New Year; the weeks are left out.
+	rows := steady("A-10", 16)
+	for i := range rows {
+		rows[i].Week = time.Date(2025, 10, 13, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i) // week 10 is 2025-12-22
+	}
+	for _, i := range []int{10, 11} {
+		rows[i].Logins = snapshot.Some(rows[i].Logins.V * 45 / 100)
+		rows[i].ActiveUsers = snapshot.Some(rows[i].ActiveUsers.V * 45 / 100)
+	}
+	rows[12].Logins = snapshot.Some(rows[12].Logins.V * 85 / 100) // a slow first week back
+	m := DefaultModel()
+	if a := m.Score(rows[:13], time.Time{}); slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Errorf("the year-end weeks raised login_drop: %+v", a.Signals)
+	}
+	m.Windows.SkipYearEnd = false
+	if a := m.Score(rows[:13], time.Time{}); !slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Errorf("without skip_year_end the same weeks did not raise login_drop: %v", signalIDs(a))
+	}
+}
+
+func TestCommonDipIsReadAgainstPeers(t *testing.T) {
+	// Every account's logins fall 35% for three weeks (a regional holiday):
+	// alone each looks like a decline, against its peers none is.
+	var rows []snapshot.Snapshot
+	for i := 0; i < 40; i++ {
+		h := steady("P-"+strconv.Itoa(i), 14)
+		for j := 11; j < 14; j++ {
+			h[j].Logins = snapshot.Some(h[j].Logins.V * 65 / 100)
+		}
+		rows = append(rows, h...)
+	}
+	m := DefaultModel()
+	if a := m.Score(rows[:14], time.Time{}); !slices.Contains(signalIDs(a), SigLoginDrop) {
+		t.Fatalf("alone, a 35%% drop did not raise login_drop: %v", signalIDs(a))
+	}
+	for _, a := range m.ScorePortfolio(rows, time.Time{}) {
+		if slices.Contains(signalIDs(a), SigLoginDrop) {
+			t.Fatalf("%s: a dip every peer had raised login_drop: %+v", a.AccountID, a.Signals)
+		}
+	}
+}
+
+func TestFreshCriticalTicketIsListedWithoutPoints(t *testing.T) {
+	rows := steady("A-11", 12)
+	rows[11].CriticalOpenTickets = snapshot.Some(1)
+	rows[11].OldestOpenTicketDays = snapshot.Some(2)
+	a := DefaultModel().Score(rows, time.Time{})
+	if !slices.Contains(signalIDs(a), SigCriticalTicketOpen) || a.Score != 0 {
+		t.Errorf("a 2-day-old critical ticket: signals %v score %d; want listed for 0 points", signalIDs(a), a.Score)
+	}
+}
+
+func TestSilenceIsJudgedAgainstTheUsualRhythm(t *testing.T) {
+	m := DefaultModel()
+	weekly := steady("A-12", 20)
+	last := weekly[19].Week
+	for i := 14; i < 20; i++ {
+		weekly[i].LastExecContact = snapshot.Some(day(last, -60))
+	}
+	quarterly := steady("A-13", 20)
+	for i := range quarterly {
+		switch {
+		case i < 8:
+			quarterly[i].LastExecContact = snapshot.Some(day(last, -150))
+		case i < 14:
+			quarterly[i].LastExecContact = snapshot.Some(day(last, -60-90)) // unchanged: 90-day gaps
+		default:
+			quarterly[i].LastExecContact = snapshot.Some(day(last, -60))
+		}
+	}
+	quarterly[8].LastExecContact = snapshot.Some(day(last, -150))
+	points := func(a Assessment) int {
+		for _, s := range a.Signals {
+			if s.ID == SigExecSponsorSilence {
+				return s.Points
+			}
+		}
+		return -1
+	}
+	w, q := points(m.Score(weekly, time.Time{})), points(m.Score(quarterly, time.Time{}))
+	if w <= 0 || q < 0 || q >= w {
+		t.Errorf("60 days of silence: %d points for a weekly sponsor, %d for one with 90-day gaps; want both listed, fewer for the second", w, q)
+	}
+}
+
+func TestRightSizingIsDiscounted(t *testing.T) {
+	rows := steady("A-14", 14)
+	rows[11].DowngradeRequested = snapshot.Some(true)
+	rows[12].LicensedSeats = snapshot.Some(42)
+	rows[13].LicensedSeats = snapshot.Some(42)
+	rows[12].UsersDeactivated = snapshot.Some(5)
+	a := DefaultModel().Score(rows, time.Time{})
+	if a.Tier.AtRisk() || !slices.Contains(signalIDs(a), SigDowngradeRequested) {
+		t.Errorf("cutting unused seats while active users hold: tier %s signals %v", a.Tier, signalIDs(a))
+	}
+}

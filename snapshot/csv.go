@@ -96,7 +96,7 @@ func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*c
 		header[i] = string(f)
 	}
 	cols := rd.mapHeader(name, header)
-	estimated := size <= 0 || rd.sink != nil
+	estimated := size <= 0
 	for {
 		fields, err := sp.read()
 		if err == io.EOF {

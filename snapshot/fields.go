@@ -130,11 +130,11 @@ func (p *rowParser) set(s *Snapshot, f field, v string) string {
 	case fOwner:
 		s.Owner = p.strOf(f, v)
 	case fWeek:
-		t, ok := parseDate(v)
+		day, ok := parseDay(v)
 		if !ok {
 			return badDate(v)
 		}
-		s.Week = Monday(t)
+		s.Week = dayTime(mondayOf(day))
 	case fARR:
 		x, reason := parseFloat(v)
 		if reason != "" {

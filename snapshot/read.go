@@ -82,6 +82,7 @@ type reader struct {
 	// once accepted, instead of being kept in batch.Rows.
 	sink    func(*Snapshot)
 	scratch Snapshot
+	reserve func(n int) // with sink: told how many rows a file will likely add
 }
 
 // accountWeeks remembers where each of an account's weeks came from. Weeks
@@ -275,6 +276,12 @@ func (rd *reader) warn(format string, args ...any) {
 // grow makes room for about n more rows at once, so a large file does not
 // copy its rows over and over while appending.
 func (rd *reader) grow(n int) {
+	if rd.sink != nil {
+		if rd.reserve != nil {
+			rd.reserve(n)
+		}
+		return
+	}
 	rows := rd.batch.Rows
 	if cap(rows)-len(rows) >= n {
 		return

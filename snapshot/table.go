@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -27,7 +28,24 @@ type Table struct {
 	whole    []Snapshot // rows that do not fit the compact form
 	latest   int64      // the latest week, as a day number
 	hasRows  bool
+
+	// recent is the last string number per string field: consecutive rows
+	// mostly repeat the account's name, owner, goal and language.
+	recent [numStrFields]struct {
+		s string
+		n uint32
+	}
 }
+
+// The string fields of a row other than the id, for Table.recent.
+const (
+	sfName = iota
+	sfOwner
+	sfGoal
+	sfLanguage
+	sfFile
+	numStrFields
+)
 
 // packedRow is one row of a Table. It holds no pointers.
 type packedRow struct {
@@ -107,6 +125,19 @@ func (t *Table) LatestWeek() time.Time {
 	return dayTime(t.latest)
 }
 
+// strOf is str with a one-entry cache per field.
+func (t *Table) strOf(f int, s string) uint32 {
+	if r := &t.recent[f]; r.s == s && (r.n != 0 || s == "") {
+		return r.n
+	}
+	n := t.str(s)
+	t.recent[f].s, t.recent[f].n = s, n
+	return n
+}
+
+// Grow makes room for n more rows.
+func (t *Table) Grow(n int) { t.rows = slices.Grow(t.rows, n) }
+
 func (t *Table) str(s string) uint32 {
 	if n, ok := t.strIndex[s]; ok {
 		return n
@@ -119,12 +150,17 @@ func (t *Table) str(s string) uint32 {
 
 // Add appends a copy of s.
 func (t *Table) Add(s *Snapshot) {
-	id := t.str(s.AccountID)
-	acc, ok := t.accIndex[id]
-	if !ok {
-		acc = uint32(len(t.accounts))
-		t.accounts = append(t.accounts, id)
-		t.accIndex[id] = acc
+	var id, acc uint32
+	if n := len(t.rows); n > 0 && t.strs[t.rows[n-1].id] == s.AccountID {
+		id, acc = t.rows[n-1].id, t.rows[n-1].account // rows mostly come grouped by account
+	} else {
+		id = t.str(s.AccountID)
+		var ok bool
+		if acc, ok = t.accIndex[id]; !ok {
+			acc = uint32(len(t.accounts))
+			t.accounts = append(t.accounts, id)
+			t.accIndex[id] = acc
+		}
 	}
 	week := dayNumber(s.Week)
 	if !t.hasRows || week > t.latest {
@@ -218,9 +254,9 @@ func (t *Table) pack(s *Snapshot, p *packedRow) bool {
 		}
 	}
 	p.arr = s.ARR
-	p.name, p.owner = t.str(s.AccountName), t.str(s.Owner)
-	p.goal, p.language = t.str(s.SuccessGoal), t.str(s.Language)
-	p.file, p.row = t.str(s.Source.File), int32(s.Source.Row)
+	p.name, p.owner = t.strOf(sfName, s.AccountName), t.strOf(sfOwner, s.Owner)
+	p.goal, p.language = t.strOf(sfGoal, s.SuccessGoal), t.strOf(sfLanguage, s.Language)
+	p.file, p.row = t.strOf(sfFile, s.Source.File), int32(s.Source.Row)
 	if s.Notes != "" {
 		t.notes = append(t.notes, s.Notes)
 		p.notes = uint32(len(t.notes))
@@ -290,6 +326,8 @@ func (t *Table) Row(i int, dst *Snapshot) {
 // warnings; its Rows is empty.
 func ReadTable(paths []string) (*Table, Batch, error) {
 	t := NewTable()
-	b, err := Stream(paths, t.Add)
-	return t, b, err
+	rd := newReader()
+	rd.sink, rd.reserve = t.Add, t.Grow
+	err := rd.readFiles(paths)
+	return t, rd.finish(), err
 }

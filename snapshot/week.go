@@ -43,19 +43,28 @@ func FormatDate(t time.Time) string {
 func ParseDate(s string) (time.Time, bool) { return parseDate(s) }
 
 func parseDate(s string) (time.Time, bool) {
+	day, ok := parseDay(s)
+	if !ok {
+		return time.Time{}, false
+	}
+	return dayTime(day), true
+}
+
+// parseDay is parseDate as days since 1970-01-01.
+func parseDay(s string) (int64, bool) {
 	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
 		s = s[:10]
 	}
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return time.Time{}, false
+		return 0, false
 	}
 	y, ok1 := digits(s[0:4])
 	m, ok2 := digits(s[5:7])
 	d, ok3 := digits(s[8:10])
 	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) || y < 1 {
-		return time.Time{}, false
+		return 0, false
 	}
-	return dayTime(daysFromCivil(y, m, d)), true
+	return daysFromCivil(y, m, d), true
 }
 
 func digits(s string) (int, bool) {

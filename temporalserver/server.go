@@ -26,6 +26,10 @@ import (
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
 )
 
 // Options describe the embedded server.
@@ -41,11 +45,14 @@ type Options struct {
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// LogLevel is the server's own log level: debug, info, warn or error.
 	LogLevel string
+	// UIPort, when not 0, serves the Temporal Web UI on IP:UIPort.
+	UIPort int
 }
 
 // Server is a running embedded Temporal server.
 type Server struct {
 	server  temporal.Server
+	ui      *uiserver.Server
 	address string
 }
 
@@ -120,14 +127,36 @@ func Start(opts Options) (*Server, error) {
 		srv.Stop()
 		return nil, err
 	}
+	if opts.UIPort != 0 {
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+			Host:                opts.IP,
+			Port:                opts.UIPort,
+			TemporalGRPCAddress: s.address,
+			EnableUI:            true,
+			PublicPath:          "",
+			CORS:                uiconfig.CORS{CookieInsecure: true},
+			HideLogs:            true,
+		}))
+		ui := s.ui
+		go func() {
+			// Start blocks while serving; a UI that cannot listen is not
+			// worth stopping reviews for.
+			_ = ui.Start()
+		}()
+	}
 	return s, nil
 }
 
 // Address is the frontend's host:port.
 func (s *Server) Address() string { return s.address }
 
-// Stop shuts the server down.
-func (s *Server) Stop() { s.server.Stop() }
+// Stop shuts the server (and its UI) down.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	s.server.Stop()
+}
 
 func buildConfig(opts Options) (*config.Config, error) {
 	var conf config.Config
@@ -189,7 +218,8 @@ func buildConfig(opts Options) (*config.Config, error) {
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontend,
 				HTTPAddress:            net.JoinHostPort(opts.IP, strconv.Itoa(httpPort)),
-				ClusterID:              "churnwatch-embedded",
+				// Any fixed UUID: the cluster is this process's own.
+				ClusterID: "6c0e1f1e-2b53-4d7e-9f4b-6e1c3b2a9d10",
 			},
 		},
 	}

@@ -123,7 +123,7 @@ func TestContractSurvivesKill9(t *testing.T) {
 	workerBin, starterBin := binaries(t)
 	dataDir := t.TempDir()
 	port := freePort(t)
-	env := cleanEnv(fmt.Sprintf("CHURNWATCH_TEMPORAL_PORT=%d", port), "CHURNWATCH_SCHEDULE_ENABLED=false")
+	env := cleanEnv(fmt.Sprintf("CHURNWATCH_TEMPORAL_PORT=%d", port), "CHURNWATCH_SCHEDULE_ENABLED=false", "CHURNWATCH_TEMPORAL_UI_PORT=0")
 	book, _ := filepath.Abs("../examples/portfolio.csv")
 
 	w := startWorkerProc(t, workerBin, env, "--data-dir", dataDir)

@@ -19,6 +19,7 @@ import (
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
 )
@@ -47,6 +48,7 @@ func testConfig(t testing.TB, dataDir string) config.Config {
 	cfg.Temporal.Port = freePort(t)
 	cfg.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.Schedule.Enabled = false
+	cfg.Temporal.UIPort = 0
 	cfg.Log.Level = "error"
 	return cfg
 }
@@ -169,6 +171,20 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 	if res.Accounts != 50 {
 		t.Fatalf("scanned %d accounts, want the 50 of the sample book", res.Accounts)
 	}
+	// The scan's tiers are the score report's.
+	batch, err := snapshot.ReadFiles([]string{examplePath(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[risk.Tier]int{}
+	for _, a := range cfg.Risk.NewReport(batch, time.Time{}).Accounts {
+		want[a.Tier]++
+	}
+	for _, tier := range risk.Tiers {
+		if res.Tiers[tier] != want[tier] {
+			t.Errorf("scan counts %d %s accounts, starter score %d", res.Tiers[tier], tier, want[tier])
+		}
+	}
 	atRisk := res.Tiers[risk.Critical] + res.Tiers[risk.Elevated]
 	if atRisk == 0 || len(res.Started) != atRisk {
 		t.Fatalf("started %d reviews for %d at-risk accounts (tiers %v)", len(res.Started), atRisk, res.Tiers)
@@ -194,7 +210,7 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 	if _, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: "mallory"}); err == nil {
 		t.Fatal("a non-owner's approval was accepted")
 	}
-	p, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: first.Owner, ConfirmedCause: "budget cut after reorg"})
+	p, err = update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: first.Owner, ConfirmedCause: "budget cut after reorg"})
 	if err != nil {
 		t.Fatalf("approve: %v", err)
 	}

@@ -89,12 +89,16 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 			Namespaces:       []string{cfg.Temporal.Namespace},
 			SearchAttributes: temporalclient.SearchAttributes,
 			LogLevel:         serverLogLevel(cfg.Log.Level),
+			UIPort:           cfg.Temporal.UIPort,
 		})
 		if err != nil {
 			return err
 		}
 		defer srv.Stop()
 		logger.Info("embedded Temporal server up", "address", srv.Address())
+		if cfg.Temporal.UIPort != 0 {
+			logger.Info("Temporal Web UI", "url", fmt.Sprintf("http://127.0.0.1:%d", cfg.Temporal.UIPort))
+		}
 	}
 
 	c, err := temporalclient.Dial(ctx, cfg, logger)
