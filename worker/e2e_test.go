@@ -203,6 +203,17 @@ func TestContractSurvivesKill9(t *testing.T) {
 		t.Fatalf("rescan started %v", again.Started)
 	}
 
+	// Every review reaches its gate after the kills (activities the killed
+	// workers held are retried once their timeouts pass).
+	for _, c := range res.Started {
+		rid := review.ID(c.AccountID, res.AsOf)
+		waitForWithin(t, afterKill, "the drafts of "+rid, func() bool {
+			var q review.Packet
+			out, _, code := starterCmd(t, starterBin, env, "review", "show", rid, "--json")
+			return code == 0 && json.Unmarshal([]byte(out), &q) == nil && q.Draft != nil
+		})
+	}
+
 	// The decision record has each event once, despite the kills.
 	ctx := context.Background()
 	st, err := store.Open(ctx, "", dataDir)
@@ -238,7 +249,7 @@ func TestContractSurvivesKill9(t *testing.T) {
 		cmd := exec.Command(cli, "workflow", "update", "execute", "--address", fmt.Sprintf("127.0.0.1:%d", port),
 			"--workflow-id", second, "--name", review.UpdateDecide, "--input", input)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("temporal workflow update execute: %v\n%s", err, out)
+			t.Fatalf("temporal workflow update execute on %s: %v\n%s", second, err, out)
 		}
 		out, _, _ := starterCmd(t, starterBin, env, "review", "show", second, "--json")
 		if err := json.Unmarshal([]byte(out), &p); err != nil || p.State != review.Rejected {
