@@ -18,6 +18,7 @@ var (
 	evalAccounts = flag.Int("eval.accounts", 400, "accounts per simulated portfolio")
 	evalWeeks    = flag.Int("eval.weeks", 52, "weeks per simulated portfolio")
 	evalSeeds    = flag.Int("eval.seeds", 3, "number of seeds (portfolios)")
+	evalSeed0    = flag.Int("eval.seed0", 1, "first seed; held-out seeds run alone with e.g. -eval.seed0=7 -eval.seeds=3")
 	evalStart    = flag.String("eval.start", "2025-06-02", "first week of the simulated portfolios (the default year crosses summer and Christmas)")
 )
 
@@ -59,7 +60,7 @@ func TestEvaluation(t *testing.T) {
 	plans := map[string]simulate.Account{}
 	churnInfo := map[string]simulate.Churn{}
 	t.Logf("%-8s %-9s %8s %8s %8s %10s %8s %8s %8s %8s %7s", "seed", "rule", "accounts", "churners", "flagged", "lead_days", "rec30", "rec60", "prec", "fpr", "alerts/wk")
-	for s := 1; s <= *evalSeeds; s++ {
+	for s := *evalSeed0; s < *evalSeed0+*evalSeeds; s++ {
 		rows, churn, accts, _ := evalPortfolio(int64(s), *evalAccounts, *evalWeeks)
 		res := Run(m, rows, simulate.ChurnMap(churn), Options{})
 		logRow(t, fmt.Sprint(s), "model", res.Metrics)

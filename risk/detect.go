@@ -27,8 +27,10 @@ var trendSpecs = [...]trendSpec{
 
 func (sc *scorer) usageSignals() {
 	for i := range trendSpecs {
+		sc.usage[i] = sc.usageBaseline(i)
 		sc.trend(i)
 	}
+	sc.slide()
 	sc.seatUtilisation()
 }
 
@@ -45,47 +47,11 @@ func (sc *scorer) trend(si int) {
 	}
 	// peer is the level the account's peers were at in trend slot i.
 	peer := func(i int) float64 { return sc.peers.factor(sc.lang, i, si) }
-
-	var buf [maxWindow]float64
-	nb := 0
-	for i := R; i < sc.ntslots; i++ {
-		if v, ok := sc.value(int(sc.tslots[i]), t.get); ok {
-			buf[nb] = v / peer(i)
-			nb++
-		}
-	}
-	if nb < w.MinBaselineWeeks {
+	u := &sc.usage[si]
+	if !u.ok {
 		return
 	}
-	baseline := median(buf[:nb])
-	if baseline <= 0 || (!t.fraction && baseline < w.MinBaselineCount) {
-		return
-	}
-
-	// Seasonality: the same weeks last year, against their own baseline.
-	expected := 1.0
-	if sc.hasLY {
-		var lyRecent, lyBase [maxWindow]float64
-		nr, nlb := 0, 0
-		for k := 0; k < R+B; k++ {
-			if v, ok := sc.lyValue(k, t.get); ok {
-				if k < R {
-					lyRecent[nr] = v
-					nr++
-				} else {
-					lyBase[nlb] = v
-					nlb++
-				}
-			}
-		}
-		if nr >= w.PersistenceWeeks && nlb >= w.MinBaselineWeeks {
-			if b := median(lyBase[:nlb]); b > 0 {
-				if r := median(lyRecent[:nr]) / b; r < 1 {
-					expected = max(r, 0.5) // a seasonal allowance, never more than half
-				}
-			}
-		}
-	}
+	baseline, expected := u.baseline, u.expected
 	level := baseline * expected
 
 	down, nr := 0, 0
@@ -150,6 +116,69 @@ func (sc *scorer) trend(si int) {
 		text += " against their peers"
 	}
 	sc.emit(t.id, points, text+".", ev)
+}
+
+// usageBase is an account's own normal for one trend series.
+type usageBase struct {
+	ok       bool
+	baseline float64 // median of the baseline weeks, each read against its peers
+	expected float64 // share of the baseline expected now: below 1 when the same weeks last year dipped
+	noise    float64 // usual week-to-week spread: 1.4826 x the median absolute log distance from the baseline
+}
+
+// usageBaseline measures the account's own normal for trend series si.
+func (sc *scorer) usageBaseline(si int) usageBase {
+	t := &trendSpecs[si]
+	w := sc.m.Windows
+	R, B := w.RecentWeeks, w.BaselineWeeks
+	if sc.ntslots < R+w.MinBaselineWeeks {
+		return usageBase{}
+	}
+	var buf, vals [maxWindow]float64
+	nb := 0
+	for i := R; i < sc.ntslots; i++ {
+		if v, ok := sc.value(int(sc.tslots[i]), t.get); ok {
+			vals[nb] = v / sc.peers.factor(sc.lang, i, si)
+			buf[nb] = vals[nb]
+			nb++
+		}
+	}
+	if nb < w.MinBaselineWeeks {
+		return usageBase{}
+	}
+	u := usageBase{ok: true, baseline: median(buf[:nb]), expected: 1}
+	if u.baseline <= 0 || (!t.fraction && u.baseline < w.MinBaselineCount) {
+		return usageBase{}
+	}
+	for i := range nb {
+		buf[i] = math.Abs(math.Log(max(vals[i], 1e-9) / u.baseline))
+	}
+	u.noise = 1.4826 * median(buf[:nb])
+
+	// Seasonality: the same weeks last year, against their own baseline.
+	if sc.hasLY {
+		var lyRecent, lyBase [maxWindow]float64
+		nr, nlb := 0, 0
+		for k := 0; k < R+B; k++ {
+			if v, ok := sc.lyValue(k, t.get); ok {
+				if k < R {
+					lyRecent[nr] = v
+					nr++
+				} else {
+					lyBase[nlb] = v
+					nlb++
+				}
+			}
+		}
+		if nr >= w.PersistenceWeeks && nlb >= w.MinBaselineWeeks {
+			if b := median(lyBase[:nlb]); b > 0 {
+				if r := median(lyRecent[:nr]) / b; r < 1 {
+					u.expected = max(r, 0.5) // a seasonal allowance, never more than half
+				}
+			}
+		}
+	}
+	return u
 }
 
 func (sc *scorer) seatUtilisation() {
@@ -247,14 +276,7 @@ func (sc *scorer) relationshipSignals() {
 		}
 	}
 
-	// The champion left.
-	for k := 0; k < w.EventWeeks; k++ {
-		if r := sc.row(k); r != nil && r.ChampionDeparted.Known && r.ChampionDeparted.V {
-			sc.emit(SigChampionDeparted, s.ChampionDeparted.Points, "The customer's champion left (reported in the week of "+sc.weekLabel(k)+").",
-				Evidence{Field: "champion_departed", Weeks: []string{sc.weekLabel(k)}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")})
-			break
-		}
-	}
+	sc.champion()
 
 	// Stakeholder silence: always flagged once past the threshold.
 	sc.silence(SigExecSponsorSilence, "last_exec_contact", &s.ExecSponsorSilence,
@@ -594,4 +616,76 @@ func (sc *scorer) outcomeSignals() {
 		}
 		return
 	}
+}
+
+// champion flags a departed champion, scored by how long the role has
+// stayed unfilled: a champion replaced within a few weeks is an ordinary
+// handover, one gone for a month with nobody named is a customer losing its
+// voice for the product. champion_departed is read as a state, reported
+// each week while the champion is gone; a departure reported in two or more
+// weeks and then no longer is a replacement (listed, no points). A feed that
+// reports the departure once, as an event, counts the weeks since.
+func (sc *scorer) champion() {
+	w := sc.m.Windows
+	rule := &sc.m.Signals.ChampionDeparted
+	// The latest report in the event window, and the run of departed weeks
+	// at or before it.
+	latest := -1
+	for k := 0; k < w.EventWeeks; k++ {
+		if r := sc.row(k); r != nil && r.ChampionDeparted.Known {
+			latest = k
+			break
+		}
+	}
+	if latest < 0 {
+		return
+	}
+	gone := sc.row(latest).ChampionDeparted.V
+	first, last, reports := -1, -1, 0 // the departed run: oldest and newest week slot, weeks reporting it
+	for k := latest; k < sc.nslots; k++ {
+		r := sc.row(k)
+		if r == nil || !r.ChampionDeparted.Known {
+			continue
+		}
+		if r.ChampionDeparted.V {
+			if last < 0 {
+				last = k
+			}
+			first = k
+			reports++
+		} else if last >= 0 {
+			break // the run before it ended
+		} else if k >= w.EventWeeks {
+			return // no departure reported within the event window
+		}
+	}
+	if first < 0 {
+		return
+	}
+	ev := Evidence{Field: "champion_departed", Weeks: make([]string, 0, first-latest+1), Values: make([]float64, 0, first-latest+1),
+		Window: "weeks from the first report of the departure to the scored week"}
+	for k := first; k >= latest; k-- {
+		if r := sc.row(k); r != nil && r.ChampionDeparted.Known {
+			ev.Weeks = append(ev.Weeks, sc.weekLabel(k))
+			ev.Values = append(ev.Values, b2f(r.ChampionDeparted.V))
+		}
+	}
+	weeks := first + 1 // weeks since the departure was first reported, counting the scored week
+	if !gone && reports >= 2 {
+		sc.emit(SigChampionDeparted, 0, "The customer's champion left (reported from the week of "+sc.weekLabel(first)+" for "+
+			plural(reports, "week", "weeks")+") and is no longer reported gone since the week of "+sc.weekLabel(last-1)+": a successor?", ev)
+		return
+	}
+	text := "The customer's champion left " + plural(weeks, "week", "weeks") + " ago (first reported in the week of " + sc.weekLabel(first) + ")"
+	if gone {
+		text += " and is still reported gone, with no successor"
+	}
+	sc.emit(SigChampionDeparted, rule.points(float64(weeks), false), text+".", ev)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -16,7 +16,7 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.1"
+const ModelVersion = "churnwatch-risk/1.2"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
@@ -27,6 +27,7 @@ type Model struct {
 	Dimensions  Dimensions   `mapstructure:"dimensions" json:"dimensions"`
 	Convergence Convergence  `mapstructure:"convergence" json:"convergence"`
 	Signals     Signals      `mapstructure:"signals" json:"signals"`
+	Slide       Slide        `mapstructure:"slide" json:"slide"`
 	RightSizing RightSizing  `mapstructure:"right_sizing" json:"right_sizing"`
 	Peers       Peers        `mapstructure:"peers" json:"peers"`
 	Evidence    EvidenceRule `mapstructure:"evidence" json:"evidence"`
@@ -104,8 +105,27 @@ type Dimensions struct {
 type Convergence struct {
 	// MinPoints a dimension needs (after its cap) to count.
 	MinPoints int `mapstructure:"min_points" json:"min_points"`
-	// PointsPerDimension is added for each counting dimension beyond the first.
+	// PointsPerDimension is added for each counting dimension beyond the
+	// first, once MinDimensions or more count: weak signals agreeing across
+	// enough independent areas, not any two of them, make the case.
 	PointsPerDimension int `mapstructure:"points_per_dimension" json:"points_per_dimension"`
+	MinDimensions      int `mapstructure:"min_dimensions" json:"min_dimensions"`
+}
+
+// Slide sets how usage_slide reads a slow decline that several usage series
+// share (see "Slow slides" in slide.go).
+type Slide struct {
+	// MinWeeks is the fewest latest weeks, each below the baseline, a slide
+	// is judged over (at most windows.recent_weeks).
+	MinWeeks int `mapstructure:"min_weeks" json:"min_weeks"`
+	// MinSeries of logins, active users and DAU/MAU must each be down by
+	// MinDrop or more over those weeks: one series drifting is noise.
+	MinSeries int     `mapstructure:"min_series" json:"min_series"`
+	MinDrop   float64 `mapstructure:"min_drop" json:"min_drop"`
+	// MinNoise is the least week-to-week spread (0.04 = 4%) a series is
+	// assumed to have, so a very even history does not make every small
+	// dip look significant.
+	MinNoise float64 `mapstructure:"min_noise" json:"min_noise"`
 }
 
 // RightSizing tells cutting unused seats from leaving. A customer that asks
@@ -146,10 +166,11 @@ type Signals struct {
 	LoginDrop              Rule `mapstructure:"login_drop" json:"login_drop"`                             // fraction below baseline
 	ActiveUsersDrop        Rule `mapstructure:"active_users_drop" json:"active_users_drop"`               // fraction below baseline
 	DAUMAUDecline          Rule `mapstructure:"dau_mau_decline" json:"dau_mau_decline"`                   // fraction below baseline
+	UsageSlide             Rule `mapstructure:"usage_slide" json:"usage_slide"`                           // shortfall of logins, active users and DAU/MAU, in multiples of their usual noise
 	FeatureAdoptionDecline Rule `mapstructure:"feature_adoption_decline" json:"feature_adoption_decline"` // fraction below baseline
 	SeatUtilisationLow     Rule `mapstructure:"seat_utilisation_low" json:"seat_utilisation_low"`         // active users / licensed seats (lower is worse)
 	UsersDeactivated       Rule `mapstructure:"users_deactivated" json:"users_deactivated"`               // users deactivated within event_weeks, as a share of the usual active users (at least 2 users)
-	ChampionDeparted       Rule `mapstructure:"champion_departed" json:"champion_departed"`               // yes/no within event_weeks
+	ChampionDeparted       Rule `mapstructure:"champion_departed" json:"champion_departed"`               // weeks the champion has been reported gone, unreplaced
 	ExecSponsorSilence     Rule `mapstructure:"exec_sponsor_silence" json:"exec_sponsor_silence"`         // days since last_exec_contact
 	CSMContactGap          Rule `mapstructure:"csm_contact_gap" json:"csm_contact_gap"`                   // days since last_csm_meeting
 	NPSLow                 Rule `mapstructure:"nps_low" json:"nps_low"`                                   // latest NPS (lower is worse)
@@ -225,17 +246,19 @@ func DefaultModel() Model {
 			Commercial:   Dimension{Weight: 1, Cap: 30},
 			Outcome:      Dimension{Weight: 1, Cap: 20},
 		},
-		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5},
+		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5, MinDimensions: 2},
+		Slide:       Slide{MinWeeks: 3, MinSeries: 2, MinDrop: 0.03, MinNoise: 0.04},
 		RightSizing: RightSizing{ActiveShare: 0.9, Factor: 0.25},
 		Peers:       Peers{MinAccounts: 20, MinDip: 0.05},
 		Signals: Signals{
 			LoginDrop:              Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
 			ActiveUsersDrop:        Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
 			DAUMAUDecline:          Rule{Threshold: 0.2, Points: 6, Severe: 0.5, SeverePoints: 16},
+			UsageSlide:             Rule{Threshold: 4.5, Points: 14, Severe: 8, SeverePoints: 22},
 			FeatureAdoptionDecline: Rule{Threshold: 0.2, Points: 5, Severe: 0.5, SeverePoints: 12},
 			SeatUtilisationLow:     Rule{Threshold: 0.5, Points: 3, Severe: 0.2, SeverePoints: 10},
 			UsersDeactivated:       Rule{Threshold: 0.05, Points: 6, Severe: 0.25, SeverePoints: 15},
-			ChampionDeparted:       Rule{Points: 15},
+			ChampionDeparted:       Rule{Threshold: 1, Points: 5, Severe: 4, SeverePoints: 18},
 			ExecSponsorSilence:     Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 18},
 			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},
 			NPSLow:                 Rule{Threshold: 6, Points: 6, Severe: 0, SeverePoints: 16},
@@ -340,8 +363,23 @@ func (m Model) Validate() error {
 	if !(m.Peers.MinDip >= 0 && m.Peers.MinDip < 1) {
 		bad("peers.min_dip", "must be a fraction from 0 up to 1, got %v", m.Peers.MinDip)
 	}
+	if sl := m.Slide; sl.MinWeeks < 1 || sl.MinWeeks > w.RecentWeeks {
+		bad("slide.min_weeks", "must be between 1 and risk.windows.recent_weeks (%d), got %d", w.RecentWeeks, sl.MinWeeks)
+	}
+	if m.Slide.MinSeries < 1 || m.Slide.MinSeries > slideSeries {
+		bad("slide.min_series", "must be between 1 and %d, got %d", slideSeries, m.Slide.MinSeries)
+	}
+	if !(m.Slide.MinDrop >= 0 && m.Slide.MinDrop < 1) {
+		bad("slide.min_drop", "must be a fraction from 0 up to 1, got %v", m.Slide.MinDrop)
+	}
+	if !(m.Slide.MinNoise > 0 && m.Slide.MinNoise < 1) {
+		bad("slide.min_noise", "must be a fraction above 0 and below 1, got %v", m.Slide.MinNoise)
+	}
 	if m.Convergence.MinPoints < 0 {
 		bad("convergence.min_points", "must not be negative, got %d", m.Convergence.MinPoints)
+	}
+	if m.Convergence.MinDimensions < 2 || m.Convergence.MinDimensions > len(dimensionNames) {
+		bad("convergence.min_dimensions", "must be between 2 and %d, got %d", len(dimensionNames), m.Convergence.MinDimensions)
 	}
 	if m.Convergence.PointsPerDimension < 0 || m.Convergence.PointsPerDimension > 50 {
 		bad("convergence.points_per_dimension", "must be between 0 and 50, got %d", m.Convergence.PointsPerDimension)

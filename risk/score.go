@@ -95,9 +95,10 @@ type scorer struct {
 	// recent window then the baseline, year-end weeks left out.
 	tslots  [maxWindow]int8
 	ntslots int
-	peers   *peerFactors // nil: no portfolio to compare with
-	lang    string       // the account's language, for its peers
-	known   uint32       // wanted fields known in their windows
+	usage   [peerSeries]usageBase // each trend series' own normal
+	peers   *peerFactors          // nil: no portfolio to compare with
+	lang    string                // the account's language, for its peers
+	known   uint32                // wanted fields known in their windows
 	sigs    []Signal
 	pts     [len(signalDefs)]int
 	ctxRow  *snapshot.Snapshot
@@ -373,7 +374,7 @@ func (sc *scorer) assess() Assessment {
 			counting++
 		}
 	}
-	if counting > 1 {
+	if counting >= m.Convergence.MinDimensions {
 		total += (counting - 1) * m.Convergence.PointsPerDimension
 	}
 	a.Score = min(max(total, 0), 100)

@@ -38,6 +38,7 @@ const (
 	SigLoginDrop              = "login_drop"
 	SigActiveUsersDrop        = "active_users_drop"
 	SigDAUMAUDecline          = "dau_mau_decline"
+	SigUsageSlide             = "usage_slide"
 	SigFeatureAdoptionDecline = "feature_adoption_decline"
 	SigSeatUtilisationLow     = "seat_utilisation_low"
 	SigUsersDeactivated       = "users_deactivated"
@@ -84,10 +85,11 @@ var signalDefs = [...]signalDef{
 	{id: SigLoginDrop, dimension: DimUsage, group: "activity", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.LoginDrop }},
 	{id: SigActiveUsersDrop, dimension: DimUsage, group: "activity", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.ActiveUsersDrop }},
 	{id: SigDAUMAUDecline, dimension: DimUsage, group: "activity", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.DAUMAUDecline }},
+	{id: SigUsageSlide, dimension: DimUsage, group: "slide", kind: amount, rule: func(s *Signals) *Rule { return &s.UsageSlide }},
 	{id: SigFeatureAdoptionDecline, dimension: DimUsage, group: "adoption", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.FeatureAdoptionDecline }},
 	{id: SigSeatUtilisationLow, dimension: DimUsage, group: "activity", kind: amount, lowerIsWorse: true, rule: func(s *Signals) *Rule { return &s.SeatUtilisationLow }},
 	{id: SigUsersDeactivated, dimension: DimRelationship, group: "users", kind: amount, rule: func(s *Signals) *Rule { return &s.UsersDeactivated }},
-	{id: SigChampionDeparted, dimension: DimRelationship, group: "champion", kind: yesNo, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.ChampionDeparted }},
+	{id: SigChampionDeparted, dimension: DimRelationship, group: "champion", kind: amount, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.ChampionDeparted }},
 	{id: SigExecSponsorSilence, dimension: DimRelationship, group: "sponsor", kind: amount, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.ExecSponsorSilence }},
 	{id: SigCSMContactGap, dimension: DimRelationship, group: "contact", kind: amount, alwaysFlag: true, rule: func(s *Signals) *Rule { return &s.CSMContactGap }},
 	{id: SigNPSLow, dimension: DimRelationship, group: "sentiment", kind: amount, lowerIsWorse: true, rule: func(s *Signals) *Rule { return &s.NPSLow }},
