@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"sync"
 	"time"
 
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -59,29 +60,17 @@ type peerHist [maxWindow][peerSeries][peerBuckets]int32
 const maxPeerLanguages = 32
 
 // peerBuilder gathers, account by account, each trend slot's usage against
-// the account's own normal.
+// the account's own normal. Several builders can share the work of one
+// book and be merged: histograms add up.
 type peerBuilder struct {
-	m      *Model
-	langs  map[string]int // language -> histogram; 0 is the whole portfolio
-	counts []int          // accounts per histogram
-	hists  []*peerHist
-	n      [][maxWindow][peerSeries]int32
+	m     *Model
+	langs map[string]int // language -> histogram; 0 is the whole portfolio. Read only.
+	hists []*peerHist    // by group; nil until the group has a value
+	n     [][maxWindow][peerSeries]int32
 }
 
-func newPeerBuilder(m *Model) *peerBuilder {
-	if m.Peers.MinAccounts <= 0 {
-		return nil
-	}
-	b := &peerBuilder{m: m, langs: map[string]int{}}
-	b.group() // the whole portfolio
-	return b
-}
-
-func (b *peerBuilder) group() int {
-	b.counts = append(b.counts, 0)
-	b.hists = append(b.hists, new(peerHist))
-	b.n = append(b.n, [maxWindow][peerSeries]int32{})
-	return len(b.counts) - 1
+func newPeerBuilder(m *Model, langs map[string]int, groups int) *peerBuilder {
+	return &peerBuilder{m: m, langs: langs, hists: make([]*peerHist, groups), n: make([][maxWindow][peerSeries]int32, groups)}
 }
 
 // add counts one account, initialised in sc.
@@ -90,20 +79,8 @@ func (b *peerBuilder) add(sc *scorer) {
 		return
 	}
 	targets := [2]int{0, -1}
-	if sc.lang != "" {
-		g, ok := b.langs[sc.lang]
-		if !ok && len(b.langs) < maxPeerLanguages {
-			g, ok = b.group(), true
-			b.langs[sc.lang] = g
-		}
-		if ok {
-			targets[1] = g
-		}
-	}
-	for _, t := range targets {
-		if t >= 0 {
-			b.counts[t]++
-		}
+	if g, ok := b.langs[sc.lang]; ok && sc.lang != "" {
+		targets[1] = g
 	}
 	w := b.m.Windows
 	for s := range trendSpecs {
@@ -133,6 +110,9 @@ func (b *peerBuilder) add(sc *scorer) {
 			k := min(int(vals[i]/ref*peerBucketScale+0.5), peerBuckets-1)
 			for _, t := range targets {
 				if t >= 0 {
+					if b.hists[t] == nil {
+						b.hists[t] = new(peerHist)
+					}
 					b.hists[t][i][s][k]++
 					b.n[t][i][s]++
 				}
@@ -141,11 +121,33 @@ func (b *peerBuilder) add(sc *scorer) {
 	}
 }
 
-// factors reads each group's median level per trend slot.
-func (b *peerBuilder) factors() *peerFactors {
-	p := &peerFactors{groups: map[string]int{"": 0}, level: make([][maxWindow][peerSeries]float32, len(b.counts))}
+// merge adds o's counts into b.
+func (b *peerBuilder) merge(o *peerBuilder) {
+	for g, h := range o.hists {
+		if h == nil {
+			continue
+		}
+		if b.hists[g] == nil {
+			b.hists[g] = new(peerHist)
+		}
+		dst := b.hists[g]
+		for i := range h {
+			for s := range h[i] {
+				for k, c := range h[i][s] {
+					dst[i][s][k] += c
+				}
+				b.n[g][i][s] += o.n[g][i][s]
+			}
+		}
+	}
+}
+
+// factors reads each group's median level per trend slot; counts are the
+// accounts per group.
+func (b *peerBuilder) factors(counts []int) *peerFactors {
+	p := &peerFactors{groups: map[string]int{"": 0}, level: make([][maxWindow][peerSeries]float32, len(counts))}
 	for lang, g := range b.langs {
-		if b.counts[g] >= b.m.Peers.MinAccounts {
+		if counts[g] >= b.m.Peers.MinAccounts {
 			p.groups[lang] = g
 		}
 	}
@@ -154,7 +156,7 @@ func (b *peerBuilder) factors() *peerFactors {
 			for s := 0; s < peerSeries; s++ {
 				p.level[g][i][s] = 1
 				n := b.n[g][i][s]
-				if n < int32(b.m.Peers.MinAccounts) {
+				if n < int32(b.m.Peers.MinAccounts) || b.hists[g] == nil {
 					continue
 				}
 				half, acc := (n+1)/2, int32(0)
@@ -174,17 +176,66 @@ func (b *peerBuilder) factors() *peerFactors {
 }
 
 // buildPeerFactors measures the common dip of each trend slot, as of asOf,
-// over the accounts grouped by order and starts (see groupIndex).
-func (m *Model) buildPeerFactors(rows []snapshot.Snapshot, order, starts []int32, asOf time.Time) *peerFactors {
-	b := newPeerBuilder(m)
-	if b == nil {
+// over the accounts of the book.
+func (m *Model) buildPeerFactors(b *book, asOf time.Time) *peerFactors {
+	if m.Peers.MinAccounts <= 0 {
 		return nil
 	}
-	sc := new(scorer)
-	for g := 0; g+1 < len(starts); g++ {
-		*sc = scorer{}
-		sc.init(m, rows, order[starts[g]:starts[g+1]], asOf)
-		b.add(sc)
+	// Languages get their groups in account order, the first
+	// maxPeerLanguages of them, counting only accounts with a row at or
+	// before the scored week (the ones add reads), so that the groups do
+	// not depend on how the work below is shared out.
+	asOfDay := dayNumber(snapshot.Monday(asOf))
+	langs := map[string]int{}
+	counts := []int{0}
+	lastLang, lastGroup := "", -1
+	for g := range b.accounts() {
+		if b.firstDay(g) > asOfDay {
+			continue
+		}
+		counts[0]++
+		lang := b.language(g)
+		if lang == "" {
+			continue
+		}
+		if lang != lastLang || lastGroup < 0 {
+			gi, ok := langs[lang]
+			if !ok {
+				gi = -1
+				if len(langs) < maxPeerLanguages {
+					gi = len(counts)
+					counts = append(counts, 0)
+					langs[lang] = gi
+				}
+			}
+			lastLang, lastGroup = lang, gi
+		}
+		if lastGroup > 0 {
+			counts[lastGroup]++
+		}
 	}
-	return b.factors()
+
+	var mu sync.Mutex
+	var builders []*peerBuilder
+	inParallel(b.accounts(), func() func(lo, hi int) {
+		pb := newPeerBuilder(m, langs, len(counts))
+		mu.Lock()
+		builders = append(builders, pb)
+		mu.Unlock()
+		sc := new(scorer)
+		var buf []snapshot.Snapshot
+		return func(lo, hi int) {
+			for g := lo; g < hi; g++ {
+				rows, idx := b.history(g, &buf)
+				*sc = scorer{}
+				sc.init(m, rows, idx, asOf)
+				pb.add(sc)
+			}
+		}
+	})
+	total := builders[0]
+	for _, o := range builders[1:] {
+		total.merge(o)
+	}
+	return total.factors(counts)
 }

@@ -2,11 +2,8 @@ package risk
 
 import (
 	"math"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -105,41 +102,17 @@ func (m Model) ScorePortfolio(rows []snapshot.Snapshot, asOf time.Time) []Assess
 	if asOf.IsZero() {
 		asOf = LatestWeek(rows)
 	}
-	order, starts := groupIndex(rows)
-	peers := m.buildPeerFactors(rows, order, starts, asOf)
-	out := make([]Assessment, len(starts)-1)
-	// Accounts are independent: score them on every core, in chunks, each
-	// result in its own slot so the output does not depend on scheduling.
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(out)/256))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	const chunk = 64
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(out) {
-					return
-				}
-				for g := lo; g < min(lo+chunk, len(out)); g++ {
-					out[g] = m.scoreIndexed(rows, order[starts[g]:starts[g+1]], peers, asOf)
-				}
-			}
-		}()
+	return m.score(sliceBook(rows), asOf)
+}
+
+// ScoreTable is ScorePortfolio for rows held in a snapshot.Table, in the
+// order they were added: it gives the same assessments, while unpacking
+// only one account's rows at a time.
+func (m Model) ScoreTable(t *snapshot.Table, asOf time.Time) []Assessment {
+	if asOf.IsZero() {
+		asOf = tableLatestWeek(t)
 	}
-	wg.Wait()
-	// An account whose first row is after the scored week was not yet a
-	// customer then: it has nothing to assess and is left out.
-	kept := out[:0]
-	for g := range out {
-		if first := rows[order[starts[g]]].Week; !first.After(snapshot.Monday(asOf)) {
-			kept = append(kept, out[g])
-		}
-	}
-	Rank(kept)
-	return kept
+	return m.score(tableBook(t), asOf)
 }
 
 // LatestWeek returns the latest week in rows, or the zero time.

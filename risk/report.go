@@ -25,8 +25,21 @@ func (m Model) NewReport(b snapshot.Batch, asOf time.Time) Report {
 	if asOf.IsZero() {
 		asOf = LatestWeek(b.Rows)
 	}
+	return m.report(m.ScorePortfolio(b.Rows, asOf), b, asOf)
+}
+
+// NewTableReport is NewReport for a batch read with snapshot.ReadTable:
+// the rows are in t, the rejections and warnings in b.
+func (m Model) NewTableReport(t *snapshot.Table, b snapshot.Batch, asOf time.Time) Report {
+	if asOf.IsZero() {
+		asOf = tableLatestWeek(t)
+	}
+	return m.report(m.ScoreTable(t, asOf), b, asOf)
+}
+
+func (m Model) report(accounts []Assessment, b snapshot.Batch, asOf time.Time) Report {
 	r := Report{
-		Accounts: m.ScorePortfolio(b.Rows, asOf),
+		Accounts: accounts,
 		Rejected: b.Rejected,
 		Warnings: b.Warnings,
 	}

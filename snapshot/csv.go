@@ -96,6 +96,9 @@ func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*c
 		header[i] = string(f)
 	}
 	cols := rd.mapHeader(name, header)
+	if w := csvWorkers(); rd.sink != nil && w > 1 {
+		return rd.readRecordsParallel(sp, name, &cols, size, w)
+	}
 	estimated := size <= 0
 	for {
 		fields, err := sp.read()
@@ -124,21 +127,37 @@ func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*c
 
 // csvRecord converts one record into a row or a rejection.
 func (rd *reader) csvRecord(name string, cols *columns, row int, record [][]byte) {
-	src := Source{File: name, Row: row}
-	ncol := len(cols.fields)
-	if len(record) != ncol {
-		f := "csv"
-		if len(record) < ncol {
-			f = colName(*cols, len(record))
-		}
-		rd.reject(src, f, "row has "+strconv.Itoa(len(record))+" cells, the header has "+strconv.Itoa(ncol))
+	if len(record) != len(cols.fields) {
+		rd.batch.Rejected = append(rd.batch.Rejected, cellCountRejection(name, cols, row, record))
 		return
 	}
-
 	// Parse straight into the next slot of Rows: a Snapshot is large, and
 	// copying a million of them costs as much as reading them.
 	s := rd.next()
 	var present [numFields]bool
+	if rej, ok := parseRecord(rd.p, name, cols, row, record, s, &present); !ok {
+		rd.batch.Rejected = append(rd.batch.Rejected, rej)
+		rd.drop()
+		return
+	}
+	rd.accept(s, &present)
+}
+
+func cellCountRejection(name string, cols *columns, row int, record [][]byte) Rejection {
+	ncol := len(cols.fields)
+	f := "csv"
+	if len(record) < ncol {
+		f = colName(*cols, len(record))
+	}
+	return Rejection{File: name, Row: row, Field: f, Reason: "row has " + strconv.Itoa(len(record)) + " cells, the header has " + strconv.Itoa(ncol)}
+}
+
+// parseRecord parses a record with as many cells as the header into the
+// zero row s, noting in present the fields given, or gives the rejection
+// of its first bad cell. It touches nothing but p, s and present, so that
+// records can be parsed on several goroutines, each with its own p.
+func parseRecord(p *rowParser, name string, cols *columns, row int, record [][]byte, s *Snapshot, present *[numFields]bool) (Rejection, bool) {
+	src := Source{File: name, Row: row}
 	s.Source = src
 	for i, cell := range record {
 		if cols.skip[i] {
@@ -157,13 +176,11 @@ func (rd *reader) csvRecord(name string, cols *columns, row int, record [][]byte
 			continue
 		}
 		present[f] = true
-		if reason := rd.p.set(s, f, transient(b)); reason != "" {
-			rd.reject(src, Fields[f], reason)
-			rd.drop()
-			return
+		if reason := p.set(s, f, transient(b)); reason != "" {
+			return Rejection{File: name, Row: row, Field: Fields[f], Reason: reason}, false
 		}
 	}
-	rd.accept(s, &present)
+	return Rejection{}, true
 }
 
 // transient views b as a string without copying it. The string is valid

@@ -117,6 +117,42 @@ func (t *Table) WeekDay(i int) int64 {
 	return int64(t.rows[i].week)
 }
 
+// Week returns row i's week, as Row would.
+func (t *Table) Week(i int) time.Time {
+	if w := t.rows[i].whole; w != 0 {
+		return t.whole[w-1].Week
+	}
+	return dayTime(int64(t.rows[i].week))
+}
+
+// CompareWeeks compares the weeks of rows i and j as time.Time.Compare
+// would, mostly without building either time.
+func (t *Table) CompareWeeks(i, j int) int {
+	p, q := &t.rows[i], &t.rows[j]
+	if p.whole == 0 && q.whole == 0 {
+		return cmpInt32(p.week, q.week)
+	}
+	return t.Week(i).Compare(t.Week(j))
+}
+
+func cmpInt32(a, b int32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Language returns row i's language, as Row would.
+func (t *Table) Language(i int) string {
+	if w := t.rows[i].whole; w != 0 {
+		return t.whole[w-1].Language
+	}
+	return t.strs[t.rows[i].language]
+}
+
 // LatestWeek returns the latest week of all rows, or the zero time.
 func (t *Table) LatestWeek() time.Time {
 	if !t.hasRows {

@@ -42,11 +42,13 @@ func runScore(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	batch, err := snapshot.ReadFiles(*inputs)
+	// A Table keeps the rows in about a quarter of the memory, and the
+	// scorer unpacks one account at a time from it.
+	table, batch, err := snapshot.ReadTable(*inputs)
 	if err != nil {
 		return err
 	}
-	report := cfg.Risk.NewReport(batch, asOf)
+	report := cfg.Risk.NewTableReport(table, batch, asOf)
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -1,0 +1,179 @@
+package risk
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// book is a portfolio's rows grouped by account, whether they are held as
+// Snapshots or in a compact snapshot.Table. ScorePortfolio and ScoreTable
+// both score through it, so that the two give the same assessments.
+type book struct {
+	rows   []snapshot.Snapshot // the rows; nil when they are in table
+	table  *snapshot.Table
+	order  []int32 // row numbers grouped by account, each group sorted by week
+	starts []int32 // account g is order[starts[g]:starts[g+1]]
+}
+
+func sliceBook(rows []snapshot.Snapshot) *book {
+	order, starts := groupIndex(rows)
+	return &book{rows: rows, order: order, starts: starts}
+}
+
+// tableBook groups a table's rows as groupIndex groups a slice: accounts in
+// order of first appearance (the table's account numbers), each account's
+// rows sorted by week, stably.
+func tableBook(t *snapshot.Table) *book {
+	starts := make([]int32, t.Accounts()+1)
+	for i := range t.Len() {
+		starts[t.Account(i)+1]++
+	}
+	for g := 1; g < len(starts); g++ {
+		starts[g] += starts[g-1]
+	}
+	next := slices.Clone(starts[:len(starts)-1])
+	order := make([]int32, t.Len())
+	for i := range t.Len() {
+		g := t.Account(i)
+		order[next[g]] = int32(i)
+		next[g]++
+	}
+	for g := 0; g+1 < len(starts); g++ {
+		idx := order[starts[g]:starts[g+1]]
+		sorted := true
+		for j := 1; j < len(idx); j++ {
+			if t.CompareWeeks(int(idx[j]), int(idx[j-1])) < 0 {
+				sorted = false
+				break
+			}
+		}
+		if !sorted {
+			slices.SortStableFunc(idx, func(a, b int32) int { return t.CompareWeeks(int(a), int(b)) })
+		}
+	}
+	return &book{table: t, order: order, starts: starts}
+}
+
+func (b *book) accounts() int { return len(b.starts) - 1 }
+
+// history returns account g's rows, sorted by week, in the form
+// scoreIndexed takes: the slice and the account's indices into it, or,
+// for a table, the rows unpacked into *buf (reused from call to call).
+func (b *book) history(g int, buf *[]snapshot.Snapshot) ([]snapshot.Snapshot, []int32) {
+	idx := b.order[b.starts[g]:b.starts[g+1]]
+	if b.table == nil {
+		return b.rows, idx
+	}
+	h := *buf
+	if cap(h) < len(idx) {
+		h = make([]snapshot.Snapshot, len(idx), max(len(idx), 2*cap(h)))
+	}
+	h = h[:len(idx)]
+	for j, i := range idx {
+		b.table.Row(int(i), &h[j])
+	}
+	*buf = h
+	return h, nil
+}
+
+// firstWeek returns the week of account g's earliest row.
+func (b *book) firstWeek(g int) time.Time {
+	i := b.order[b.starts[g]]
+	if b.table == nil {
+		return b.rows[i].Week
+	}
+	return b.table.Week(int(i))
+}
+
+// firstDay is firstWeek as a day number.
+func (b *book) firstDay(g int) int64 {
+	i := b.order[b.starts[g]]
+	if b.table == nil {
+		return dayNumber(b.rows[i].Week)
+	}
+	return b.table.WeekDay(int(i))
+}
+
+// language returns the language of account g's latest row, the one a
+// scorer reads (scorer.lang).
+func (b *book) language(g int) string {
+	i := b.order[b.starts[g+1]-1]
+	if b.table == nil {
+		return b.rows[i].Language
+	}
+	return b.table.Language(int(i))
+}
+
+// tableLatestWeek is LatestWeek over a table's rows.
+func tableLatestWeek(t *snapshot.Table) time.Time {
+	latest := -1
+	for i := range t.Len() {
+		if latest < 0 || t.CompareWeeks(i, latest) > 0 {
+			latest = i
+		}
+	}
+	if latest < 0 {
+		return time.Time{}
+	}
+	return t.Week(latest)
+}
+
+// score scores every account of the book as of asOf (not zero) and ranks
+// them; see ScorePortfolio.
+func (m Model) score(b *book, asOf time.Time) []Assessment {
+	peers := m.buildPeerFactors(b, asOf)
+	out := make([]Assessment, b.accounts())
+	// Accounts are independent: score them on every core, each result in
+	// its own slot so the output does not depend on scheduling.
+	inParallel(len(out), func() func(lo, hi int) {
+		var buf []snapshot.Snapshot
+		return func(lo, hi int) {
+			for g := lo; g < hi; g++ {
+				rows, idx := b.history(g, &buf)
+				out[g] = m.scoreIndexed(rows, idx, peers, asOf)
+			}
+		}
+	})
+	// An account whose first row is after the scored week was not yet a
+	// customer then: it has nothing to assess and is left out.
+	kept := out[:0]
+	monday := snapshot.Monday(asOf)
+	for g := range out {
+		if !b.firstWeek(g).After(monday) {
+			kept = append(kept, out[g])
+		}
+	}
+	Rank(kept)
+	return kept
+}
+
+// inParallel runs the range 0..n in chunks on up to GOMAXPROCS workers.
+// newWorker is called once per worker, on the calling goroutine, and gives
+// the function that worker runs on each chunk it takes; its state (a
+// buffer, an accumulator) is the worker's alone.
+func inParallel(n int, newWorker func() func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
+	const chunk = 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		work := newWorker()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				work(lo, min(lo+chunk, n))
+			}
+		}()
+	}
+	wg.Wait()
+}

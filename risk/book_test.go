@@ -1,0 +1,173 @@
+package risk
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// sameAssessments fails unless got and want are equal in every field, in
+// the same order.
+func sameAssessments(t *testing.T, what string, got, want []Assessment) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d assessments, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("%s: assessment %d differs:\n got %+v\nwant %+v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// csvLines splits a CSV file into its header and data lines. The example
+// files hold no line breaks inside quoted cells.
+func csvLines(t *testing.T, path string) (string, []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return lines[0], lines[1:]
+}
+
+func writeLines(t *testing.T, path, header string, lines []string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compareTableAndRows scores the files both ways, as of each given week
+// and as of three weeks before the latest.
+func compareTableAndRows(t *testing.T, what string, paths []string, asOfs ...time.Time) {
+	t.Helper()
+	batch, err := snapshot.ReadFiles(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, tb, err := snapshot.ReadTable(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(tb.Rejected, batch.Rejected) || !reflect.DeepEqual(tb.Warnings, batch.Warnings) {
+		t.Fatalf("%s: the table read reported %v %v, the rows read %v %v", what, tb.Rejected, tb.Warnings, batch.Rejected, batch.Warnings)
+	}
+	m := DefaultModel()
+	asOfs = append(asOfs, LatestWeek(batch.Rows).AddDate(0, 0, -21))
+	for _, asOf := range asOfs {
+		want := m.ScorePortfolio(batch.Rows, asOf)
+		if len(want) == 0 {
+			t.Fatalf("%s as of %v: nothing scored", what, asOf)
+		}
+		sameAssessments(t, what+" as of "+asOf.String(), m.ScoreTable(table, asOf), want)
+		sameAssessments(t, what+" report as of "+asOf.String(), m.NewTableReport(table, tb, asOf).Accounts, m.NewReport(batch, asOf).Accounts)
+	}
+}
+
+// TestScoreTableMatchesScorePortfolio scores the example book from a Table
+// and from rows: as written, with its rows shuffled, and split over files.
+func TestScoreTableMatchesScorePortfolio(t *testing.T) {
+	examples := []string{"../examples/portfolio.csv", "../examples/history.csv"}
+	zero := time.Time{}
+	for _, path := range examples {
+		compareTableAndRows(t, path, []string{path}, zero)
+	}
+	compareTableAndRows(t, "history, mid-way", []string{"../examples/history.csv"}, zero,
+		time.Date(2026, 4, 8, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC))
+	compareTableAndRows(t, "all examples", []string{"../examples/history.csv", "../examples/portfolio.csv", "../examples/bad_rows.csv", "../examples/churn.csv"}, zero)
+
+	dir := t.TempDir()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, path := range examples {
+		header, lines := csvLines(t, path)
+		rnd.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+		shuffled := filepath.Join(dir, "shuffled-"+filepath.Base(path))
+		writeLines(t, shuffled, header, lines)
+		compareTableAndRows(t, "shuffled "+path, []string{shuffled}, zero)
+
+		// Split in three, each file a third of the (shuffled) rows.
+		var parts []string
+		for k := range 3 {
+			var part []string
+			for i := k; i < len(lines); i += 3 {
+				part = append(part, lines[i])
+			}
+			p := filepath.Join(dir, "part"+strconv.Itoa(k)+"-"+filepath.Base(path))
+			writeLines(t, p, header, part)
+			parts = append(parts, p)
+		}
+		compareTableAndRows(t, "split "+path, parts, zero)
+	}
+}
+
+// TestPeerPassDoesNotDependOnWorkers scores a book of many languages, some
+// with a common dip, on one worker and on several: the language groups
+// (the first maxPeerLanguages, in account order) and their medians must
+// come out the same, and so must every assessment.
+func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writePortfolioCSV(&buf, 3000, 16); err != nil {
+		t.Fatal(err)
+	}
+	// Add a language column: most accounts speak one of four languages,
+	// the rest one of forty, so that the cap on groups is reached; the
+	// "fr" accounts all dip in weeks 13 to 15 (their August).
+	var out bytes.Buffer
+	for i, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
+		if i == 0 {
+			out.WriteString(line + ",language\n")
+			continue
+		}
+		acct := (i - 1) / 16
+		wk := (i - 1) % 16
+		lang := []string{"en", "de", "fr", "ja"}[acct%4]
+		if acct%5 == 0 {
+			lang = "x" + strconv.Itoa(acct%40)
+		}
+		if lang == "fr" && wk >= 13 {
+			cells := strings.Split(line, ",")
+			if n, err := strconv.Atoi(cells[6]); err == nil {
+				cells[6] = strconv.Itoa(n * 6 / 10)
+			}
+			line = strings.Join(cells, ",")
+		}
+		out.WriteString(line + "," + lang + "\n")
+	}
+	batch, err := snapshot.Read(&out, "langs.csv")
+	if err != nil || len(batch.Rejected) > 0 {
+		t.Fatalf("%v %v", err, batch.Rejected)
+	}
+	m := DefaultModel()
+	asOf := LatestWeek(batch.Rows)
+	b := sliceBook(batch.Rows)
+
+	prev := runtime.GOMAXPROCS(1)
+	onePeers := m.buildPeerFactors(b, asOf)
+	one := m.ScorePortfolio(batch.Rows, time.Time{})
+	runtime.GOMAXPROCS(4)
+	manyPeers := m.buildPeerFactors(b, asOf)
+	many := m.ScorePortfolio(batch.Rows, time.Time{})
+	runtime.GOMAXPROCS(prev)
+
+	if !reflect.DeepEqual(onePeers, manyPeers) {
+		t.Fatalf("peer factors differ: one worker %v, several %v", onePeers.groups, manyPeers.groups)
+	}
+	if len(onePeers.groups) < 5 {
+		t.Fatalf("only %d peer groups: %v", len(onePeers.groups), onePeers.groups)
+	}
+	if f := onePeers.factor("fr", 0, 0); f >= 1 {
+		t.Fatalf("the fr accounts' common dip was not measured: factor %v", f)
+	}
+	sameAssessments(t, "one worker against several", many, one)
+}
