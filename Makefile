@@ -18,7 +18,7 @@ stop:
 build:
 	$(GO) build -o $(BIN)/ ./starter ./worker
 
-## test: install what the tests need (PostgreSQL, the Temporal CLI) and run every test
+## test: install what the tests need (PostgreSQL, the Temporal CLI, Chromium) and run every test
 test: test-deps
 	. $(DATA_DIR)/test-env && $(GO) test -count=1 -timeout 45m ./...
 

@@ -13,5 +13,14 @@ if [ ! -x "$gobin/temporal" ]; then
 fi
 echo "export CHURNWATCH_TEST_TEMPORAL_CLI=$gobin/temporal"
 
+# Debian's Chromium, the real browser for the Web UI test.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq chromium >&2
+fi
+echo "export CHURNWATCH_TEST_CHROMIUM=$(command -v chromium)"
+
 # PostgreSQL on a loopback port for the store tests.
 bash .ci/postgres.sh
