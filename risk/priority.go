@@ -60,33 +60,40 @@ func band(t Tier) int {
 // Rank sorts assessments most urgent first and numbers their Priority 1..n:
 // by band, then urgency, then ARR, then account id (so ties are stable).
 func Rank(as []Assessment) {
-	// Sort positions, not the large Assessment values, then permute once.
-	perm := make([]int32, len(as))
-	for i := range perm {
-		perm[i] = int32(i)
+	// Sort small keys, not the large Assessment values, then permute once.
+	type rankKey struct {
+		band    int
+		urgency float64
+		arr     float64
+		id      string
+		pos     int32
 	}
-	slices.SortStableFunc(perm, func(i, j int32) int {
-		x, y := &as[i], &as[j]
-		if d := band(x.Tier) - band(y.Tier); d != 0 {
+	keys := make([]rankKey, len(as))
+	for i := range as {
+		a := &as[i]
+		keys[i] = rankKey{band: band(a.Tier), urgency: a.Urgency, arr: a.ARR, id: a.AccountID, pos: int32(i)}
+	}
+	slices.SortStableFunc(keys, func(x, y rankKey) int {
+		if d := x.band - y.band; d != 0 {
 			return d
 		}
-		if x.Urgency != y.Urgency {
-			if x.Urgency > y.Urgency {
+		if x.urgency != y.urgency {
+			if x.urgency > y.urgency {
 				return -1
 			}
 			return 1
 		}
-		if x.ARR != y.ARR {
-			if x.ARR > y.ARR {
+		if x.arr != y.arr {
+			if x.arr > y.arr {
 				return -1
 			}
 			return 1
 		}
-		return strings.Compare(x.AccountID, y.AccountID)
+		return strings.Compare(x.id, y.id)
 	})
 	sorted := make([]Assessment, len(as))
-	for i, p := range perm {
-		sorted[i] = as[p]
+	for i, k := range keys {
+		sorted[i] = as[k.pos]
 		sorted[i].Priority = i + 1
 	}
 	copy(as, sorted)

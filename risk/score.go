@@ -58,10 +58,12 @@ func (m Model) ScoreSorted(history []snapshot.Snapshot, asOf time.Time) Assessme
 
 // scoreIndexed scores the rows history[idx[0]], history[idx[1]]... (sorted
 // by week), or all of history when idx is nil, without copying any row.
-func (m Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *peerFactors, asOf time.Time) Assessment {
+// m is a pointer: the scorer keeps it, and a value would be copied to the
+// heap on every call.
+func (m *Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *peerFactors, asOf time.Time) Assessment {
 	sc := scorers.Get().(*scorer)
 	*sc = scorer{}
-	sc.init(&m, history, idx, asOf)
+	sc.init(m, history, idx, asOf)
 	sc.peers = peers
 	a := sc.assess()
 	*sc = scorer{} // drop references to the history and the signals

@@ -96,7 +96,7 @@ func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*c
 		header[i] = string(f)
 	}
 	cols := rd.mapHeader(name, header)
-	if w := csvWorkers(); rd.sink != nil && w > 1 {
+	if w := csvWorkers(); rd.streaming() && w > 1 {
 		return rd.readRecordsParallel(sp, name, &cols, size, w)
 	}
 	estimated := size <= 0

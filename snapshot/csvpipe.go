@@ -34,6 +34,8 @@ type csvChunk struct {
 
 	rows    []Snapshot
 	present [][numFields]bool
+	packed  []packedRow // with pack: rows packed by packFixed
+	pack    bool
 	out     []chunkOutcome
 	done    chan struct{}
 }
@@ -74,7 +76,7 @@ func (c *csvChunk) parse(p *rowParser, record [][]byte) [][]byte {
 		c.rows = make([]Snapshot, 0, n)
 		c.present = make([][numFields]bool, 0, n)
 	}
-	c.rows, c.present = c.rows[:0], c.present[:0]
+	c.rows, c.present, c.packed = c.rows[:0], c.present[:0], c.packed[:0]
 	first := int32(0)
 	for _, r := range c.records {
 		fields := c.ends[first:r.fields]
@@ -105,6 +107,12 @@ func (c *csvChunk) parse(p *rowParser, record [][]byte) [][]byte {
 			c.out = append(c.out, chunkOutcome{row: -1, rej: rej})
 			continue
 		}
+		if c.pack {
+			c.packed = append(c.packed, packedRow{})
+			if !packFixed(&c.rows[j], &c.packed[j]) {
+				c.packed[j] = packedRow{whole: -1}
+			}
+		}
 		c.out = append(c.out, chunkOutcome{row: int32(j)})
 	}
 	return record
@@ -125,6 +133,7 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 		go func() {
 			defer wg.Done()
 			p := newRowParser()
+			p.borrow = rd.table != nil // rows are packed before the chunk's data is reused
 			var record [][]byte
 			for c := range todo {
 				record = c.parse(p, record)
@@ -148,7 +157,11 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 				rd.batch.Rejected = append(rd.batch.Rejected, o.rej)
 				continue
 			}
-			rd.accept(&c.rows[o.row], &c.present[o.row])
+			var pre *packedRow
+			if c.pack {
+				pre = &c.packed[o.row]
+			}
+			rd.acceptPacked(&c.rows[o.row], &c.present[o.row], pre)
 			c.rows[o.row] = Snapshot{} // let its strings go
 		}
 		free = append(free, c)
@@ -182,7 +195,7 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 				cur, free = free[n-1], free[:n-1]
 				cur.reset()
 			} else {
-				cur = &csvChunk{name: name, cols: cols}
+				cur = &csvChunk{name: name, cols: cols, pack: rd.table != nil}
 			}
 		}
 		if err != nil {

@@ -34,6 +34,26 @@ func readBothWays(t testing.TB, data []byte, name string) Batch {
 	if !reflect.DeepEqual(got.Rejected, want.Rejected) || !reflect.DeepEqual(got.Warnings, want.Warnings) {
 		t.Fatalf("streamed rejections %+v %q,\nwant %+v %q", got.Rejected, got.Warnings, want.Rejected, want.Warnings)
 	}
+
+	// Into a table, as ReadTable reads: rows packed on the workers, and
+	// weeks given twice found by the table.
+	tab := NewTable()
+	rd = newReader()
+	rd.table, rd.p.borrow = tab, true
+	if err := rd.read(bytes.NewReader(data), name, int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	got = rd.finish()
+	rows = make([]Snapshot, tab.Len())
+	for i := range rows {
+		tab.Row(i, &rows[i])
+	}
+	if !reflect.DeepEqual(rows, want.Rows) {
+		t.Fatalf("table has %d rows, want %d:\n got %+v\nwant %+v", len(rows), len(want.Rows), rows, want.Rows)
+	}
+	if !reflect.DeepEqual(got.Rejected, want.Rejected) || !reflect.DeepEqual(got.Warnings, want.Warnings) {
+		t.Fatalf("table rejections %+v %q,\nwant %+v %q", got.Rejected, got.Warnings, want.Rejected, want.Warnings)
+	}
 	return want
 }
 

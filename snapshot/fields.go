@@ -85,6 +85,10 @@ type rowParser struct {
 	// recent holds the last string stored per field: consecutive rows
 	// mostly repeat the account, its name and owner.
 	recent [numFields]string
+	// borrow: strings are handed out as given (views of the read buffer),
+	// not copied, for a caller that copies what it keeps before the
+	// buffer is reused (Table does).
+	borrow bool
 }
 
 func newRowParser() *rowParser {
@@ -95,8 +99,8 @@ func newRowParser() *rowParser {
 // line, and keeping a substring would keep the whole line alive.
 func (p *rowParser) str(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
+	if s == "" || p.borrow {
+		return s
 	}
 	if v, ok := p.intern[s]; ok {
 		return v
@@ -111,6 +115,9 @@ func (p *rowParser) str(s string) string {
 
 // strOf is str with a one-entry cache per field.
 func (p *rowParser) strOf(f field, v string) string {
+	if p.borrow {
+		return v // recent would keep views of buffers since reused
+	}
 	if r := p.recent[f]; r == v {
 		return r
 	}
@@ -197,7 +204,10 @@ func (p *rowParser) set(s *Snapshot, f field, v string) string {
 		}
 		s.GoalStatus = g
 	case fNotes:
-		s.Notes = strings.Clone(v)
+		s.Notes = v
+		if !p.borrow {
+			s.Notes = strings.Clone(v)
+		}
 	case fLanguage:
 		s.Language = p.strOf(f, v)
 	}

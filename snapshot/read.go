@@ -83,7 +83,16 @@ type reader struct {
 	sink    func(*Snapshot)
 	scratch Snapshot
 	reserve func(n int) // with sink: told how many rows a file will likely add
+
+	// When table is set, rows go into it as with a sink, and the table,
+	// which knows each account's rows, finds the weeks given twice: seen
+	// stays empty.
+	table *Table
 }
+
+// streaming reports whether rows are handed on (to a sink or a table)
+// rather than kept in batch.Rows.
+func (rd *reader) streaming() bool { return rd.sink != nil || rd.table != nil }
 
 // accountWeeks remembers where each of an account's weeks came from. Weeks
 // usually arrive in order, so a new week is mostly checked against the last.
@@ -193,7 +202,7 @@ func firstNonSpace(br *bufio.Reader) (byte, error) {
 // next appends a zero row to Rows and returns it for parsing in place; a
 // row that turns out bad is taken back with drop, a good one kept by accept.
 func (rd *reader) next() *Snapshot {
-	if rd.sink != nil {
+	if rd.streaming() {
 		rd.scratch = Snapshot{}
 		return &rd.scratch
 	}
@@ -209,7 +218,7 @@ func (rd *reader) next() *Snapshot {
 }
 
 func (rd *reader) last() *Snapshot {
-	if rd.sink != nil {
+	if rd.streaming() {
 		return &rd.scratch
 	}
 	return &rd.batch.Rows[len(rd.batch.Rows)-1]
@@ -217,7 +226,7 @@ func (rd *reader) last() *Snapshot {
 
 // drop takes back the row next returned.
 func (rd *reader) drop() {
-	if rd.sink != nil {
+	if rd.streaming() {
 		rd.scratch = Snapshot{}
 		return
 	}
@@ -229,12 +238,25 @@ func (rd *reader) drop() {
 // accept runs the row-level checks that need the whole row (required
 // fields, duplicates) on the row next returned, and keeps it or rejects it.
 func (rd *reader) accept(s *Snapshot, present *[numFields]bool) {
+	rd.acceptPacked(s, present, nil)
+}
+
+// acceptPacked is accept for a reader with a table, given s already packed
+// by packFixed (or nil).
+func (rd *reader) acceptPacked(s *Snapshot, present *[numFields]bool, pre *packedRow) {
 	for _, f := range required {
 		if !present[f] {
 			rd.reject(s.Source, Fields[f], "required field is empty")
 			rd.drop()
 			return
 		}
+	}
+	if rd.table != nil {
+		if i, ok := rd.table.addNew(s, pre); !ok {
+			rd.rejectDuplicate(s, rd.table.source(i))
+			rd.drop()
+		}
+		return
 	}
 	fileIdx := int32(len(rd.files) - 1)
 	day := dayNumber(s.Week)
@@ -250,8 +272,7 @@ func (rd *reader) accept(s *Snapshot, present *[numFields]bool) {
 	if day <= aw.last {
 		for _, w := range aw.weeks {
 			if w.day == day {
-				rd.reject(s.Source, "week", "account "+strconv.Quote(s.AccountID)+" week "+FormatDate(s.Week)+
-					" was already given in "+rd.files[w.file]+" row "+strconv.Itoa(int(w.row)))
+				rd.rejectDuplicate(s, Source{File: rd.files[w.file], Row: int(w.row)})
 				rd.drop()
 				return
 			}
@@ -265,6 +286,12 @@ func (rd *reader) accept(s *Snapshot, present *[numFields]bool) {
 	}
 }
 
+// rejectDuplicate rejects s, whose account and week were given at first.
+func (rd *reader) rejectDuplicate(s *Snapshot, first Source) {
+	rd.reject(s.Source, "week", "account "+strconv.Quote(s.AccountID)+" week "+FormatDate(s.Week)+
+		" was already given in "+first.File+" row "+strconv.Itoa(first.Row))
+}
+
 func (rd *reader) reject(src Source, field, reason string) {
 	rd.batch.Rejected = append(rd.batch.Rejected, Rejection{File: src.File, Row: src.Row, Field: field, Reason: reason})
 }
@@ -276,6 +303,10 @@ func (rd *reader) warn(format string, args ...any) {
 // grow makes room for about n more rows at once, so a large file does not
 // copy its rows over and over while appending.
 func (rd *reader) grow(n int) {
+	if rd.table != nil {
+		rd.table.growSoon(n)
+		return
+	}
 	if rd.sink != nil {
 		if rd.reserve != nil {
 			rd.reserve(n)

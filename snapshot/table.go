@@ -3,6 +3,7 @@ package snapshot
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -21,13 +22,18 @@ type Table struct {
 	rows     []packedRow
 	strs     []string          // string number -> string; 0 is ""
 	strIndex map[string]uint32 //
-	accounts []uint32          // account number -> string number of its id
-	accIndex map[uint32]uint32 // string number of an id -> account number
+	accounts []tableAccount    // by account number
+	accIndex map[string]uint32 // account id -> account number
 	notes    []string          // notes number-1 -> notes
 	extras   []map[string]string
 	whole    []Snapshot // rows that do not fit the compact form
 	latest   int64      // the latest week, as a day number
 	hasRows  bool
+
+	// bigger, after growSoon, delivers a larger rows array allocated on
+	// another goroutine: clearing a few hundred megabytes takes a while,
+	// and the reader's ordered goroutine should not wait for it.
+	bigger chan []packedRow
 
 	// recent is the last string number per string field: consecutive rows
 	// mostly repeat the account's name, owner, goal and language.
@@ -35,6 +41,15 @@ type Table struct {
 		s string
 		n uint32
 	}
+}
+
+// tableAccount is one account of a Table: its id, and its rows as a chain
+// from the latest added back (packedRow.prev), so that a week given twice
+// is found without a map of its own.
+type tableAccount struct {
+	id     string
+	last   int32 // the account's latest added row; -1 for none
+	maxDay int64 // its latest week, as a day number
 }
 
 // The string fields of a row other than the id, for Table.recent.
@@ -51,7 +66,8 @@ const (
 type packedRow struct {
 	arr, dauMAU, adoption float64
 	account               uint32
-	id, name, owner       uint32 // string numbers
+	prev                  int32  // the account's row added before this one; -1 for none
+	name, owner           uint32 // string numbers
 	goal, language        uint32
 	file                  uint32
 	row                   int32
@@ -62,7 +78,7 @@ type packedRow struct {
 	known                 uint32 // bit per optional field (bitX below)
 	bools                 uint8  // bit per boolean value
 	goalStatus            uint8  // index into goalStatuses
-	whole                 int32  // 1-based into whole; 0 = packed
+	whole                 int32  // 1-based into whole; 0 = packed (-1 from packFixed: does not fit)
 }
 
 const (
@@ -96,7 +112,7 @@ var goalStatuses = [...]string{"", GoalOnTrack, GoalAtRisk, GoalOffTrack}
 
 // NewTable returns an empty table.
 func NewTable() *Table {
-	return &Table{strs: []string{""}, strIndex: map[string]uint32{"": 0}, accIndex: make(map[uint32]uint32, 1024)}
+	return &Table{strs: []string{""}, strIndex: map[string]uint32{"": 0}, accIndex: make(map[string]uint32, 1024)}
 }
 
 // Len is the number of rows.
@@ -167,17 +183,48 @@ func (t *Table) strOf(f int, s string) uint32 {
 		return r.n
 	}
 	n := t.str(s)
-	t.recent[f].s, t.recent[f].n = s, n
+	t.recent[f].s, t.recent[f].n = t.strs[n], n // s may be borrowed
 	return n
 }
 
 // Grow makes room for n more rows.
 func (t *Table) Grow(n int) { t.rows = slices.Grow(t.rows, n) }
 
+// growSoon is Grow done in the background: rows are appended as usual
+// until the larger array is ready, then moved into it.
+func (t *Table) growSoon(n int) {
+	size := len(t.rows) + n
+	if n <= 0 || cap(t.rows) >= size || t.bigger != nil {
+		return
+	}
+	ch := make(chan []packedRow, 1)
+	go func() { ch <- make([]packedRow, 0, size) }()
+	t.bigger = ch
+}
+
+// appendRow appends p, moving the rows into the array growSoon made once
+// it is ready and the current one is full.
+func (t *Table) appendRow(p packedRow) {
+	if len(t.rows) == cap(t.rows) && t.bigger != nil {
+		select {
+		case big := <-t.bigger:
+			t.bigger = nil
+			if cap(big) > len(t.rows) {
+				t.rows = append(big, t.rows...)
+			}
+		default:
+		}
+	}
+	t.rows = append(t.rows, p)
+}
+
+// str returns the number of s, storing a copy of s if it is new: the
+// reader lends its strings (views of its read buffer).
 func (t *Table) str(s string) uint32 {
 	if n, ok := t.strIndex[s]; ok {
 		return n
 	}
+	s = strings.Clone(s)
 	n := uint32(len(t.strs))
 	t.strs = append(t.strs, s)
 	t.strIndex[s] = n
@@ -185,33 +232,93 @@ func (t *Table) str(s string) uint32 {
 }
 
 // Add appends a copy of s.
-func (t *Table) Add(s *Snapshot) {
-	var id, acc uint32
-	if n := len(t.rows); n > 0 && t.strs[t.rows[n-1].id] == s.AccountID {
-		id, acc = t.rows[n-1].id, t.rows[n-1].account // rows mostly come grouped by account
-	} else {
-		id = t.str(s.AccountID)
-		var ok bool
-		if acc, ok = t.accIndex[id]; !ok {
-			acc = uint32(len(t.accounts))
-			t.accounts = append(t.accounts, id)
-			t.accIndex[id] = acc
+func (t *Table) Add(s *Snapshot) { t.add(t.account(s.AccountID), s, nil) }
+
+// account returns the number of the account with the given id, adding the
+// account if it is new.
+func (t *Table) account(id string) uint32 {
+	if n := len(t.rows); n > 0 { // rows mostly come grouped by account
+		if a := t.rows[n-1].account; t.accounts[a].id == id {
+			return a
 		}
 	}
+	if a, ok := t.accIndex[id]; ok {
+		return a
+	}
+	id = strings.Clone(id)
+	a := uint32(len(t.accounts))
+	t.accounts = append(t.accounts, tableAccount{id: id, last: -1})
+	t.accIndex[id] = a
+	return a
+}
+
+// addNew appends a copy of s unless its account already has a row for its
+// week; then it returns that row's number and false. pre, when not nil, is
+// s already packed by packFixed.
+func (t *Table) addNew(s *Snapshot, pre *packedRow) (int, bool) {
+	a := t.account(s.AccountID)
+	if acc := &t.accounts[a]; acc.last >= 0 {
+		if day := dayNumber(s.Week); day <= acc.maxDay {
+			for i := acc.last; i >= 0; i = t.rows[i].prev {
+				if t.WeekDay(int(i)) == day {
+					return int(i), false
+				}
+			}
+		}
+	}
+	t.add(a, s, pre)
+	return 0, true
+}
+
+// source returns where row i came from.
+func (t *Table) source(i int) Source {
+	p := &t.rows[i]
+	if p.whole != 0 {
+		return t.whole[p.whole-1].Source
+	}
+	return Source{File: t.strs[p.file], Row: int(p.row)}
+}
+
+func (t *Table) add(a uint32, s *Snapshot, pre *packedRow) {
 	week := dayNumber(s.Week)
 	if !t.hasRows || week > t.latest {
 		t.latest, t.hasRows = week, true
 	}
-	p := packedRow{account: acc, id: id}
-	if !t.pack(s, &p) {
-		t.whole = append(t.whole, *s)
-		p = packedRow{account: acc, id: id, whole: int32(len(t.whole))}
+	var p packedRow
+	fits := false
+	if pre != nil {
+		p, fits = *pre, pre.whole == 0
+	} else {
+		fits = packFixed(s, &p)
 	}
-	t.rows = append(t.rows, p)
+	if fits {
+		t.packStrings(s, &p)
+	} else {
+		t.whole = append(t.whole, cloneStrings(*s))
+		p = packedRow{whole: int32(len(t.whole))}
+	}
+	acc := &t.accounts[a]
+	if acc.last < 0 || week > acc.maxDay {
+		acc.maxDay = week
+	}
+	p.account, p.prev = a, acc.last
+	acc.last = int32(len(t.rows))
+	t.appendRow(p)
 }
 
-// pack fills p from s, or reports that s does not fit the compact form.
-func (t *Table) pack(s *Snapshot, p *packedRow) bool {
+// cloneStrings returns s with its own copy of each string, which the
+// reader may have lent.
+func cloneStrings(s Snapshot) Snapshot {
+	s.AccountID, s.AccountName, s.Owner = strings.Clone(s.AccountID), strings.Clone(s.AccountName), strings.Clone(s.Owner)
+	s.SuccessGoal, s.GoalStatus, s.Notes = strings.Clone(s.SuccessGoal), strings.Clone(s.GoalStatus), strings.Clone(s.Notes)
+	s.Language, s.Source.File = strings.Clone(s.Language), strings.Clone(s.Source.File)
+	return s
+}
+
+// packFixed fills p from s but for its strings, notes and extras, or
+// reports that s does not fit the compact form. It touches nothing but p,
+// so that rows can be packed on several goroutines.
+func packFixed(s *Snapshot, p *packedRow) bool {
 	var ok bool
 	if p.week, ok = packDay(s.Week); !ok {
 		return false
@@ -290,18 +397,22 @@ func (t *Table) pack(s *Snapshot, p *packedRow) bool {
 		}
 	}
 	p.arr = s.ARR
+	return true
+}
+
+// packStrings fills in the strings of p, packed from s by packFixed.
+func (t *Table) packStrings(s *Snapshot, p *packedRow) {
 	p.name, p.owner = t.strOf(sfName, s.AccountName), t.strOf(sfOwner, s.Owner)
 	p.goal, p.language = t.strOf(sfGoal, s.SuccessGoal), t.strOf(sfLanguage, s.Language)
 	p.file, p.row = t.strOf(sfFile, s.Source.File), int32(s.Source.Row)
 	if s.Notes != "" {
-		t.notes = append(t.notes, s.Notes)
+		t.notes = append(t.notes, strings.Clone(s.Notes))
 		p.notes = uint32(len(t.notes))
 	}
 	if s.Extra != nil {
 		t.extras = append(t.extras, s.Extra)
 		p.extra = uint32(len(t.extras))
 	}
-	return true
 }
 
 // packDay returns t as a day number when t is a UTC midnight that dayTime
@@ -322,7 +433,7 @@ func (t *Table) Row(i int, dst *Snapshot) {
 		return
 	}
 	*dst = Snapshot{
-		AccountID:   t.strs[p.id],
+		AccountID:   t.accounts[p.account].id,
 		AccountName: t.strs[p.name],
 		Week:        dayTime(int64(p.week)),
 		Owner:       t.strs[p.owner],
@@ -363,7 +474,9 @@ func (t *Table) Row(i int, dst *Snapshot) {
 func ReadTable(paths []string) (*Table, Batch, error) {
 	t := NewTable()
 	rd := newReader()
-	rd.sink, rd.reserve = t.Add, t.Grow
+	rd.table = t
+	rd.p.borrow = true // the table copies what it keeps
 	err := rd.readFiles(paths)
+	t.bigger = nil // not needed after all: the rows fitted where they were
 	return t, rd.finish(), err
 }

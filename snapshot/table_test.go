@@ -3,6 +3,7 @@ package snapshot
 import (
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,35 @@ func TestRowsOutliveTheReadBuffer(t *testing.T) {
 	}
 	if len(rd.batch.Rows) != 2 || want[1] != `A-2|Beta, Inc|lee|said "later"||de|apac` {
 		t.Errorf("rows %q, rejected %+v", want, rd.batch.Rejected)
+	}
+}
+
+// TestGrowSoonKeepsRows adds rows while a larger array is being made on
+// another goroutine, as ReadTable does for a large file: the rows must
+// come through the move into it unchanged.
+func TestGrowSoonKeepsRows(t *testing.T) {
+	tab := NewTable()
+	want := make([]Snapshot, 3000)
+	for i := range want {
+		want[i] = Snapshot{AccountID: "A-" + strconv.Itoa(i/7), AccountName: "N", Owner: "o", ARR: float64(i),
+			Week: dayTime(mondayOf(20000 + int64(7*(i%7)))), Source: Source{File: "f.csv", Row: i + 2}}
+		if i == 10 {
+			tab.growSoon(5000)
+		}
+		if i == 100 { // wait for the array, so that the move surely happens
+			big := <-tab.bigger
+			tab.bigger <- big
+		}
+		tab.Add(&want[i])
+	}
+	if cap(tab.rows) < 5000 {
+		t.Errorf("the rows never moved into the larger array: capacity %d", cap(tab.rows))
+	}
+	for i := range want {
+		var got Snapshot
+		tab.Row(i, &got)
+		if !reflect.DeepEqual(got, want[i]) {
+			t.Fatalf("row %d:\n got %+v\nwant %+v", i, got, want[i])
+		}
 	}
 }
