@@ -183,16 +183,6 @@ func (sc *scorer) fillSlots(slots *[maxWindow]int32, end int, day int64, n int) 
 	}
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func dayNumber(t time.Time) int64 {
 	u := t.Unix()
 	if u >= 0 {

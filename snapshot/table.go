@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -146,19 +147,9 @@ func (t *Table) Week(i int) time.Time {
 func (t *Table) CompareWeeks(i, j int) int {
 	p, q := &t.rows[i], &t.rows[j]
 	if p.whole == 0 && q.whole == 0 {
-		return cmpInt32(p.week, q.week)
+		return cmp.Compare(p.week, q.week)
 	}
 	return t.Week(i).Compare(t.Week(j))
-}
-
-func cmpInt32(a, b int32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Language returns row i's language, as Row would.
