@@ -20,7 +20,7 @@ build:
 
 ## test: install what the tests need (PostgreSQL, the Temporal CLI, Chromium) and run every test
 test: test-deps
-	. $(DATA_DIR)/test-env && $(GO) test -count=1 -timeout 45m ./...
+	. $(DATA_DIR)/test-env && $(GO) test -count=1 -timeout 20m ./...
 
 test-deps:
 	@mkdir -p $(DATA_DIR)

@@ -165,8 +165,8 @@ func TestGrowSoonKeepsRows(t *testing.T) {
 			Week: dayTime(mondayOf(20000 + int64(7*(i%7)))), Source: Source{File: "f.csv", Row: i + 2}}
 		if i == 10 {
 			tab.growSoon(5000)
-		}
-		if i == 100 { // wait for the array, so that the move surely happens
+			// Wait for the array here, before any append can take it, so
+			// that the move surely happens at the next full array.
 			big := <-tab.bigger
 			tab.bigger <- big
 		}
