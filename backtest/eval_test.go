@@ -20,6 +20,7 @@ var (
 	evalSeeds    = flag.Int("eval.seeds", 3, "number of seeds (portfolios)")
 	evalSeed0    = flag.Int("eval.seed0", 1, "first seed; held-out seeds run alone with e.g. -eval.seed0=7 -eval.seeds=3")
 	evalStart    = flag.String("eval.start", "2025-06-02", "first week of the simulated portfolios (the default year crosses summer and Christmas)")
+	evalOnset    = flag.String("eval.onset", "4-16", "weeks before churn a churner's decline begins, as min-max (the simulator's default is 4-16)")
 )
 
 // Targets the default model must meet on simulated portfolios.
@@ -38,7 +39,11 @@ func evalPortfolio(seed int64, accounts, weeks int) ([]snapshot.Snapshot, []simu
 	if !ok {
 		panic("-eval.start: not a date: " + *evalStart)
 	}
-	opts := simulate.Options{Accounts: accounts, Weeks: weeks, Seed: seed, Start: start, ChurnRate: 0.15}
+	var onset [2]int
+	if _, err := fmt.Sscanf(*evalOnset, "%d-%d", &onset[0], &onset[1]); err != nil || onset[0] < 1 || onset[1] < onset[0] {
+		panic("-eval.onset: want min-max weeks such as 4-16, got " + *evalOnset)
+	}
+	opts := simulate.Options{Accounts: accounts, Weeks: weeks, Seed: seed, Start: start, ChurnRate: 0.15, OnsetWeeks: onset}
 	rows, churn := simulate.Portfolio(opts)
 	return rows, churn, simulate.Accounts(opts), opts
 }
@@ -109,6 +114,8 @@ func TestEvaluation(t *testing.T) {
 		}
 	}
 	t.Logf("churners' onset before churn: median %.0f days; caught churners flagged a median %.0f days after onset", median(onsets), median(delays))
+	t.Logf("ceiling set by the onsets: recall at 30 days if every churner that warns were flagged 0 / 1 / 2 / 4 weeks after its onset: %s",
+		onsetCeiling(churnInfo, 0, 1, 2, 4))
 	t.Logf("patterns of churners flagged < 30 days ahead: %s", top(lateByPattern))
 	missed := map[string]int{}
 	for _, id := range res.MissedChurners {
@@ -149,6 +156,23 @@ func TestEvaluation(t *testing.T) {
 	if res.Precision < targetPrecision {
 		t.Errorf("precision %.3f, target >= %.2f", res.Precision, targetPrecision)
 	}
+}
+
+// onsetCeiling is the recall at 30 days a detector would reach if it
+// flagged every churner that warns (not quiet) exactly k weeks after its
+// onset, for each k: what the portfolio allows at best, whatever the model.
+func onsetCeiling(churners map[string]simulate.Churn, ks ...int) string {
+	var out []string
+	for _, k := range ks {
+		reach := 0
+		for _, c := range churners {
+			if !c.Quiet && c.Date.Sub(c.Onset.AddDate(0, 0, 7*k)) >= 30*24*time.Hour {
+				reach++
+			}
+		}
+		out = append(out, fmt.Sprintf("%.3f", float64(reach)/float64(max(1, len(churners)))))
+	}
+	return strings.Join(out, " / ")
 }
 
 func logRow(t *testing.T, seed, rule string, m Metrics) {

@@ -124,7 +124,7 @@ func Accounts(opts Options) []Account {
 	for i := range out {
 		a := RandomAccount(rng, i, opts, used)
 		if churners[i] {
-			a.Churn = planChurn(rng, weeks, opts.QuietRate)
+			a.Churn = planChurn(rng, weeks, opts.QuietRate, opts.OnsetWeeks)
 			if rng.Float64() < 0.75 {
 				a.Renewal = a.Churn.Date
 			}
@@ -215,9 +215,10 @@ func itoa(n int) string {
 	return string(b)
 }
 
-func planChurn(rng *rand.Rand, weeks []time.Time, quietRate float64) *ChurnPlan {
+func planChurn(rng *rand.Rand, weeks []time.Time, quietRate float64, onset [2]int) *ChurnPlan {
 	w := len(weeks)
-	c := &ChurnPlan{OnsetWeeks: 4 + rng.IntN(13), Depth: 0.35 + 0.45*rng.Float64(), Shape: 0.6 + rng.Float64()}
+	lo, hi := max(1, onset[0]), max(1, onset[0], onset[1])
+	c := &ChurnPlan{OnsetWeeks: lo + rng.IntN(hi-lo+1), Depth: 0.35 + 0.45*rng.Float64(), Shape: 0.6 + rng.Float64()}
 	if rng.Float64() < quietRate {
 		c.Quiet = true
 		c.OnsetWeeks = 1 + rng.IntN(2)
@@ -235,8 +236,8 @@ func planChurn(rng *rand.Rand, weeks []time.Time, quietRate float64) *ChurnPlan 
 		}
 	}
 	// Churn inside the window, after enough history to see a baseline.
-	lo := min(c.OnsetWeeks+6, w-1)
-	idx := lo + rng.IntN(max(1, w-lo))
+	first := min(c.OnsetWeeks+6, w-1)
+	idx := first + rng.IntN(max(1, w-first))
 	c.Date = weeks[idx].AddDate(0, 0, rng.IntN(7))
 	return c
 }

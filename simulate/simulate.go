@@ -36,6 +36,11 @@ type Options struct {
 	Seed      int64     // same seed, same portfolio
 	ChurnRate float64   // share of accounts that churn inside the window (default 0.15)
 	QuietRate float64   // share of churners that give little warning (default 0.1)
+	// OnsetWeeks bounds how many weeks before churning a (not quiet)
+	// churner's decline begins, drawn uniformly (default 4 to 16). It caps
+	// what any detector can reach: a churner whose onset is 5 weeks before
+	// it leaves cannot be flagged 30 days ahead unless at its first sign.
+	OnsetWeeks [2]int
 	TrapRate  float64   // share of staying accounts given a false-alarm trap (default 0.4)
 	Owners    []string  // CSM handles (default dana, li.wei, marco, priya, sam.okafor)
 	// MissingRate is the chance that a known optional cell is exported empty
@@ -59,6 +64,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.QuietRate == 0 {
 		o.QuietRate = 0.1
+	}
+	if o.OnsetWeeks == [2]int{} {
+		o.OnsetWeeks = [2]int{4, 16}
 	}
 	if o.TrapRate == 0 {
 		o.TrapRate = 0.4
