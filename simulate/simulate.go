@@ -41,8 +41,8 @@ type Options struct {
 	// what any detector can reach: a churner whose onset is 5 weeks before
 	// it leaves cannot be flagged 30 days ahead unless at its first sign.
 	OnsetWeeks [2]int
-	TrapRate  float64   // share of staying accounts given a false-alarm trap (default 0.4)
-	Owners    []string  // CSM handles (default dana, li.wei, marco, priya, sam.okafor)
+	TrapRate   float64  // share of staying accounts given a false-alarm trap (default 0.4)
+	Owners     []string // CSM handles (default dana, li.wei, marco, priya, sam.okafor)
 	// MissingRate is the chance that a known optional cell is exported empty
 	// anyway (default 0.02; negative for none).
 	MissingRate float64
