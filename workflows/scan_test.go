@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,9 +27,14 @@ func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
 		return review.IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", Rows: 60, Accounts: accounts,
 			Rejected: []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}}, nil
 	}, activity.RegisterOptions{Name: ActIngest})
-	var chunks [][]string
+	var (
+		mu     sync.Mutex // the chunks are scored in parallel
+		chunks [][]string
+	)
 	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+		mu.Lock()
 		chunks = append(chunks, in.Accounts)
+		mu.Unlock()
 		res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
 		for _, id := range in.Accounts {
 			switch id {
