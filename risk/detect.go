@@ -187,18 +187,10 @@ func (sc *scorer) seatUtilisation() {
 	if !ok || seats <= 0 {
 		return
 	}
-	var buf [maxWindow]float64
-	n := 0
-	for k := 0; k < w.RecentWeeks; k++ {
-		if v, ok := sc.value(k, getActiveUsers); ok {
-			buf[n] = v
-			n++
-		}
-	}
+	active, n := sc.medianOver(getActiveUsers, 0, w.RecentWeeks)
 	if n == 0 {
 		return
 	}
-	active := median(buf[:n])
 	util := active / seats
 	rule := &sc.m.Signals.SeatUtilisationLow
 	points := rule.points(util, true)
@@ -297,30 +289,12 @@ func (sc *scorer) activeHeld() (bool, float64) {
 	if sc.ntslots < w.RecentWeeks+w.MinBaselineWeeks {
 		return false, 0
 	}
-	var buf [maxWindow]float64
-	n := 0
-	for _, k := range sc.tslots[:w.RecentWeeks] {
-		if v, ok := sc.value(int(k), getActiveUsers); ok {
-			buf[n] = v
-			n++
-		}
-	}
+	recent, n := sc.medianAt(getActiveUsers, sc.tslots[:w.RecentWeeks])
 	if n < w.PersistenceWeeks {
 		return false, 0
 	}
-	recent := median(buf[:n])
-	n = 0
-	for _, k := range sc.tslots[w.RecentWeeks:sc.ntslots] {
-		if v, ok := sc.value(int(k), getActiveUsers); ok {
-			buf[n] = v
-			n++
-		}
-	}
-	if n < w.MinBaselineWeeks {
-		return false, 0
-	}
-	base := median(buf[:n])
-	if base <= 0 {
+	base, n := sc.medianAt(getActiveUsers, sc.tslots[w.RecentWeeks:sc.ntslots])
+	if n < w.MinBaselineWeeks || base <= 0 {
 		return false, 0
 	}
 	share := recent / base
@@ -351,18 +325,8 @@ const minDeactivated = 2
 // users over the baseline weeks, else the latest licensed seats.
 func (sc *scorer) userBase() (float64, string, bool) {
 	w := sc.m.Windows
-	var buf [maxWindow]float64
-	n := 0
-	for k := 0; k < w.RecentWeeks+w.BaselineWeeks; k++ {
-		if v, ok := sc.value(k, getActiveUsers); ok {
-			buf[n] = v
-			n++
-		}
-	}
-	if n > 0 {
-		if m := median(buf[:n]); m > 0 {
-			return m, "its " + strconv.Itoa(int(math.Round(m))) + " usual active users", true
-		}
+	if m, n := sc.medianOver(getActiveUsers, 0, w.RecentWeeks+w.BaselineWeeks); n > 0 && m > 0 {
+		return m, "its " + strconv.Itoa(int(math.Round(m))) + " usual active users", true
 	}
 	if seats, _, ok := sc.latest(w.RecentWeeks+w.BaselineWeeks, getSeats); ok && seats > 0 {
 		return seats, "its " + num(seats, false) + " licensed seats", true
@@ -547,16 +511,7 @@ func (sc *scorer) supportSignals() {
 	}
 
 	// Integration errors: the recent median, so one bad sync day is not a trend.
-	var buf [maxWindow]float64
-	n := 0
-	for k := 0; k < R; k++ {
-		if v, ok := sc.value(k, getIntegrationErrs); ok {
-			buf[n] = v
-			n++
-		}
-	}
-	if n >= w.PersistenceWeeks {
-		med := median(buf[:n])
+	if med, n := sc.medianOver(getIntegrationErrs, 0, R); n >= w.PersistenceWeeks {
 		if p := s.IntegrationErrors.points(med, false); p > 0 {
 			ev := sc.series(getIntegrationErrs, "integration_errors", R, false)
 			ev.Window = "median of the last " + plural(R, "week", "weeks")

@@ -476,6 +476,32 @@ func (m Model) slaHours(t Tier) int {
 	return 0
 }
 
+// medianAt is the median of get over the given week slots, skipping the
+// weeks that do not report it, and how many did: unknown weeks are left
+// out, never read as zero.
+func (sc *scorer) medianAt(get getter, slots []int8) (float64, int) {
+	var buf [maxWindow]float64
+	n := 0
+	for _, k := range slots {
+		if v, ok := sc.value(int(k), get); ok {
+			buf[n] = v
+			n++
+		}
+	}
+	return median(buf[:n]), n
+}
+
+// medianOver is medianAt over the week slots from up to (not including) to.
+func (sc *scorer) medianOver(get getter, from, to int) (float64, int) {
+	var slots [maxWindow]int8
+	n := 0
+	for k := from; k < to && n < maxWindow; k++ {
+		slots[n] = int8(k)
+		n++
+	}
+	return sc.medianAt(get, slots[:n])
+}
+
 // median sorts xs in place and returns its median.
 func median(xs []float64) float64 {
 	for i := 1; i < len(xs); i++ {
