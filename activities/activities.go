@@ -88,7 +88,12 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 		}
 	}
 	sort.Strings(accounts)
+	peers, err := a.measurePeers(ctx, accounts, asOf, in.ChunkSize)
+	if err != nil {
+		return review.IngestResult{}, err
+	}
 	res := review.IngestResult{
+		Peers:    peers,
 		BatchID:  id,
 		Files:    files,
 		AsOf:     asOf.Format(time.DateOnly),
@@ -107,6 +112,27 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 	}
 	a.logger().Info("ingested", "batch_id", id, "files", files, "rows", len(batch.Rows), "rejected", len(batch.Rejected), "accounts", len(accounts), "as_of", res.AsOf)
 	return res, nil
+}
+
+// measurePeers measures the common dip of each trend week over the whole
+// book as of asOf (see risk.PeerLevels), from the stored history of the
+// accounts a chunk at a time, so that the chunks ScoreChunk scores apart
+// read usage against the whole book's peers, as `starter score` does.
+func (a *Activities) measurePeers(ctx context.Context, accounts []string, asOf time.Time, chunk int) (risk.PeerLevels, error) {
+	if chunk <= 0 {
+		chunk = workflows.DefaultChunkSize
+	}
+	counter := a.Model.NewPeerCounter(asOf)
+	day := asOf.Format(time.DateOnly)
+	for lo := 0; lo < len(accounts); lo += chunk {
+		rows, err := a.Store.History(ctx, accounts[lo:min(lo+chunk, len(accounts))], day)
+		if err != nil {
+			return risk.PeerLevels{}, fmt.Errorf("load history for the peer levels: %w", err)
+		}
+		counter.Add(rows)
+		activity.RecordHeartbeat(ctx, "peers")
+	}
+	return counter.Levels(), nil
 }
 
 // scanFiles resolves the input files: the named ones, or every snapshot
@@ -206,10 +232,13 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load history: %w", err)
 	}
-	// Score the chunk as a portfolio, as `starter score` does, so usage is
-	// read against the week's peers (holidays, regional breaks) and the
-	// scan's tiers match the score report.
-	scored := a.Model.ScorePortfolio(rows, asOf)
+	// Score the chunk against the whole book's peers (holidays, regional
+	// breaks), measured at ingest, so that the scan's tiers match the
+	// score report however the book is chunked.
+	scored, err := a.Model.ScoreWithPeers(rows, asOf, in.Peers)
+	if err != nil {
+		return review.ScoreResult{}, temporal.NewNonRetryableApplicationError("score chunk", workflows.ErrInvalidInput, err)
+	}
 	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
 		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
 	}

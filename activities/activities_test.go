@@ -3,8 +3,10 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/churnwatch/churnwatch/draft"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 )
 
@@ -96,7 +99,7 @@ func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
 	score := func() review.ScoreResult {
-		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, JumpPoints: 15})
+		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers, JumpPoints: 15})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +236,7 @@ func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
 func TestBuildReportAfterAScan(t *testing.T) {
 	_, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts}); err != nil {
+	if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers}); err != nil {
 		t.Fatal(err)
 	}
 	v, err := env.ExecuteActivity("BuildReport", review.SummaryInput{Save: true})
@@ -269,7 +272,7 @@ func TestBuildReportAfterAScan(t *testing.T) {
 func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts})
+	v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,5 +302,97 @@ func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
 	}
 	if got.Score != stored[0].Score || got.Tier != stored[0].Tier || got.Priority != stored[0].Priority {
 		t.Errorf("review scored %s %d (priority %d), the scan %s %d (priority %d)", got.Tier, got.Score, got.Priority, stored[0].Tier, stored[0].Score, stored[0].Priority)
+	}
+}
+
+// languageDipBook writes a book of 120 accounts x 12 steady weeks; every
+// third account speaks French, and all of those lose 40% of their usage in
+// the last three weeks (their August). Measured over the whole book that is
+// a common dip (40 French accounts); in a chunk of 30 accounts the ten
+// French ones are too few to be peers and look like ten declines.
+func languageDipBook(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("account_id,account_name,week,owner,arr,renewal_date,logins,active_users,licensed_seats,dau_mau,feature_adoption,open_tickets,critical_open_tickets,oldest_open_ticket_days,escalations,integration_errors,users_deactivated,champion_departed,last_exec_contact,last_csm_meeting,nps,overdue_invoice_days,downgrade_requested,success_goal,goal_status,notes,strategic,language\n")
+	start := time.Date(2026, 5, 25, 0, 0, 0, 0, time.UTC)
+	for i := range 120 {
+		lang := "en"
+		if i%3 == 0 {
+			lang = "fr"
+		}
+		for w := range 12 {
+			week := start.AddDate(0, 0, 7*w)
+			logins, active := 200+(i*7+w*13)%11, 50+(i+w)%3
+			if lang == "fr" && w >= 9 {
+				logins, active = logins*6/10, active*6/10
+			}
+			fmt.Fprintf(&b, "A-%03d,Account %d,%s,dana,60000,2027-03-01,%d,%d,60,0.4,0.6,0,0,0,0,0,0,false,%s,%s,8,0,false,Ship faster,on_track,,false,%s\n",
+				i, i, week.Format(time.DateOnly), logins, active, week.AddDate(0, 0, -5).Format(time.DateOnly), week.AddDate(0, 0, -3).Format(time.DateOnly), lang)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "august.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestChunkedScanScoresAsTheWholeBook scans a book in chunks too small to
+// see a language's common dip: each chunk must still score every account
+// as `starter score` scores the whole file (risk.ScorePortfolio).
+func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
+	a, env := newActivities(t)
+	path := languageDipBook(t)
+	v, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: []string{path}, ChunkSize: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res review.IngestResult
+	if err := v.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+
+	batch, err := snapshot.ReadFiles([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf, _ := time.Parse(time.DateOnly, res.AsOf)
+	want := map[string]risk.Assessment{}
+	for _, s := range a.Model.ScorePortfolio(batch.Rows, asOf) {
+		want[s.AccountID] = s
+	}
+	chunkAlone := 0
+	for lo := 0; lo < len(res.Accounts); lo += 30 {
+		chunk := res.Accounts[lo:min(lo+30, len(res.Accounts))]
+		if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: chunk, Peers: res.Peers}); err != nil {
+			t.Fatal(err)
+		}
+		var rows []snapshot.Snapshot
+		for _, r := range batch.Rows {
+			if slices.Contains(chunk, r.AccountID) {
+				rows = append(rows, r)
+			}
+		}
+		for _, s := range a.Model.ScorePortfolio(rows, asOf) {
+			if s.Tier != want[s.AccountID].Tier {
+				chunkAlone++
+			}
+		}
+	}
+	if chunkAlone == 0 {
+		t.Fatal("chunks scored alone agree with the whole book: the book does not exercise the peers")
+	}
+	stored, err := a.Store.ScoresAsOf(context.Background(), res.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(want) {
+		t.Fatalf("%d scores stored, %d accounts in the book", len(stored), len(want))
+	}
+	for _, s := range stored {
+		w := want[s.AccountID]
+		if s.Tier != w.Tier || s.Score != w.Score {
+			t.Errorf("%s: the scan scored %s %d, the whole book %s %d", s.AccountID, s.Tier, s.Score, w.Tier, w.Score)
+		}
 	}
 }

@@ -156,14 +156,17 @@ type IngestResult struct {
 	Accounts []string             `json:"accounts"`
 	Rejected []snapshot.Rejection `json:"rejected"`
 	Warnings []string             `json:"warnings"`
+	// Peers are the whole book's usage levels as of AsOf, for every chunk.
+	Peers risk.PeerLevels `json:"peers"`
 }
 
 // ScoreRequest scores a chunk of a batch's accounts.
 type ScoreRequest struct {
-	BatchID    string   `json:"batch_id"`
-	AsOf       string   `json:"as_of"`
-	Accounts   []string `json:"accounts"`
-	JumpPoints int      `json:"jump_points"`
+	BatchID    string          `json:"batch_id"`
+	AsOf       string          `json:"as_of"`
+	Accounts   []string        `json:"accounts"`
+	JumpPoints int             `json:"jump_points"`
+	Peers      risk.PeerLevels `json:"peers"`
 }
 
 // Candidate is an account whose risk calls for a review.

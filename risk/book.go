@@ -126,7 +126,11 @@ func tableLatestWeek(t *snapshot.Table) time.Time {
 // score scores every account of the book as of asOf (not zero) and ranks
 // them; see ScorePortfolio.
 func (m Model) score(b *book, asOf time.Time) []Assessment {
-	peers := m.buildPeerFactors(b, asOf)
+	return m.scoreBook(b, asOf, m.buildPeerFactors(b, asOf))
+}
+
+// scoreBook is score with the peers given.
+func (m Model) scoreBook(b *book, asOf time.Time, peers *peerFactors) []Assessment {
 	out := make([]Assessment, b.accounts())
 	// Accounts are independent: score them on every core, each result in
 	// its own slot so the output does not depend on scheduling.

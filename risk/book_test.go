@@ -2,6 +2,7 @@ package risk
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -111,18 +112,16 @@ func TestScoreTableMatchesScorePortfolio(t *testing.T) {
 	}
 }
 
-// TestPeerPassDoesNotDependOnWorkers scores a book of many languages, some
-// with a common dip, on one worker and on several: the language groups
-// (the first maxPeerLanguages, in account order) and their medians must
-// come out the same, and so must every assessment.
-func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
+// languageBook is a book of 3000 accounts x 16 weeks in many languages:
+// most accounts speak one of four, the rest one of forty, so that the cap
+// on groups is reached; the "fr" accounts all dip in weeks 13 to 15 (their
+// August).
+func languageBook(t *testing.T) []snapshot.Snapshot {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := writePortfolioCSV(&buf, 3000, 16); err != nil {
 		t.Fatal(err)
 	}
-	// Add a language column: most accounts speak one of four languages,
-	// the rest one of forty, so that the cap on groups is reached; the
-	// "fr" accounts all dip in weeks 13 to 15 (their August).
 	var out bytes.Buffer
 	for i, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
 		if i == 0 {
@@ -148,16 +147,25 @@ func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
 	if err != nil || len(batch.Rejected) > 0 {
 		t.Fatalf("%v %v", err, batch.Rejected)
 	}
+	return batch.Rows
+}
+
+// TestPeerPassDoesNotDependOnWorkers scores a book of many languages, some
+// with a common dip, on one worker and on several: the language groups
+// (the first maxPeerLanguages, in account order) and their medians must
+// come out the same, and so must every assessment.
+func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
+	rows := languageBook(t)
 	m := DefaultModel()
-	asOf := LatestWeek(batch.Rows)
-	b := sliceBook(batch.Rows)
+	asOf := LatestWeek(rows)
+	b := sliceBook(rows)
 
 	prev := runtime.GOMAXPROCS(1)
 	onePeers := m.buildPeerFactors(b, asOf)
-	one := m.ScorePortfolio(batch.Rows, time.Time{})
+	one := m.ScorePortfolio(rows, time.Time{})
 	runtime.GOMAXPROCS(4)
 	manyPeers := m.buildPeerFactors(b, asOf)
-	many := m.ScorePortfolio(batch.Rows, time.Time{})
+	many := m.ScorePortfolio(rows, time.Time{})
 	runtime.GOMAXPROCS(prev)
 
 	if !reflect.DeepEqual(onePeers, manyPeers) {
@@ -170,4 +178,70 @@ func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
 		t.Fatalf("the fr accounts' common dip was not measured: factor %v", f)
 	}
 	sameAssessments(t, "one worker against several", many, one)
+}
+
+// TestScoreInPartsWithBookPeers scores a book in parts, as a scan does,
+// each part against the peer levels measured over the whole book (carried
+// as JSON, as between activities): every account must score as it does in
+// the whole book. Parts scored alone must not, or the test proves nothing:
+// a part holds too few "fr" accounts to see their common dip.
+func TestScoreInPartsWithBookPeers(t *testing.T) {
+	rows := languageBook(t)
+	m := DefaultModel()
+	asOf := LatestWeek(rows)
+	whole := map[string]Assessment{}
+	for _, a := range m.ScorePortfolio(rows, asOf) {
+		a.Priority = 0 // a rank within what was scored together
+		whole[a.AccountID] = a
+	}
+
+	var parts [][]snapshot.Snapshot
+	const perPart = 60 * 16 // 60 accounts, 15 of them "fr"
+	for lo := 0; lo < len(rows); lo += perPart {
+		parts = append(parts, rows[lo:min(lo+perPart, len(rows))])
+	}
+	counter := m.NewPeerCounter(asOf)
+	for _, p := range parts {
+		counter.Add(p)
+	}
+	data, err := json.Marshal(counter.Levels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var levels PeerLevels
+	if err := json.Unmarshal(data, &levels); err != nil {
+		t.Fatalf("%v in %s", err, data)
+	}
+	if want := m.buildPeerFactors(sliceBook(rows), asOf); !reflect.DeepEqual(levels.f, want) {
+		t.Fatalf("levels counted in parts, through JSON:\n%+v\nmeasured over the book:\n%+v", levels.f, want)
+	}
+
+	alone, scored := 0, 0
+	for _, p := range parts {
+		got, err := m.ScoreWithPeers(p, asOf, levels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range got {
+			a.Priority = 0
+			if !reflect.DeepEqual(a, whole[a.AccountID]) {
+				t.Fatalf("%s scored in its part:\n%+v\nin the whole book:\n%+v", a.AccountID, a, whole[a.AccountID])
+			}
+			scored++
+		}
+		for _, a := range m.ScorePortfolio(p, asOf) {
+			if a.Score != whole[a.AccountID].Score {
+				alone++
+			}
+		}
+	}
+	if scored != len(whole) {
+		t.Fatalf("%d accounts scored in parts, %d in the whole book", scored, len(whole))
+	}
+	if alone == 0 {
+		t.Fatal("every part scored alone matched the whole book: the book does not exercise its peers")
+	}
+	if _, err := m.ScoreWithPeers(parts[0], asOf.AddDate(0, 0, -7), levels); err == nil {
+		t.Fatal("peers measured for one week were used for another")
+	}
 }

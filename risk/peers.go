@@ -1,6 +1,9 @@
 package risk
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -121,8 +124,17 @@ func (b *peerBuilder) add(sc *scorer) {
 	}
 }
 
+// grow makes room for groups groups.
+func (b *peerBuilder) grow(groups int) {
+	for len(b.hists) < groups {
+		b.hists = append(b.hists, nil)
+		b.n = append(b.n, [maxWindow][peerSeries]int32{})
+	}
+}
+
 // merge adds o's counts into b.
 func (b *peerBuilder) merge(o *peerBuilder) {
+	b.grow(len(o.hists))
 	for g, h := range o.hists {
 		if h == nil {
 			continue
@@ -181,44 +193,164 @@ func (m *Model) buildPeerFactors(b *book, asOf time.Time) *peerFactors {
 	if m.Peers.MinAccounts <= 0 {
 		return nil
 	}
+	c := m.NewPeerCounter(asOf)
+	c.addBook(b)
+	return c.factors()
+}
+
+// PeerLevels is a book's common dip in each trend week as of one week, by
+// language: what ScorePortfolio reads each account's usage against. A scan
+// that scores a large book in parts measures it once over the whole book
+// (PeerCounter) and hands it to every part (ScoreWithPeers), so each part
+// scores as the whole book would. The zero PeerLevels adjusts nothing.
+type PeerLevels struct {
+	asOf string // the week the levels are for
+	f    *peerFactors
+}
+
+// peersJSON is how PeerLevels travel between activities: per group, the
+// level of each trend slot and series (1 = normal), trailing normal slots
+// left out.
+type peersJSON struct {
+	AsOf   string                  `json:"as_of,omitempty"`
+	Groups map[string]int          `json:"groups,omitempty"` // language -> group; "" is the whole book
+	Levels [][][peerSeries]float32 `json:"levels,omitempty"`
+}
+
+// MarshalJSON writes the levels.
+func (p PeerLevels) MarshalJSON() ([]byte, error) {
+	if p.f == nil {
+		return []byte("{}"), nil
+	}
+	out := peersJSON{AsOf: p.asOf, Groups: p.f.groups, Levels: make([][][peerSeries]float32, len(p.f.level))}
+	for g := range p.f.level {
+		n := maxWindow
+		for n > 0 && p.f.level[g][n-1] == [peerSeries]float32{1, 1, 1} {
+			n--
+		}
+		out.Levels[g] = p.f.level[g][:n]
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (p *PeerLevels) UnmarshalJSON(data []byte) error {
+	var in peersJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*p = PeerLevels{}
+	if len(in.Levels) == 0 {
+		return nil
+	}
+	f := &peerFactors{groups: in.Groups, level: make([][maxWindow][peerSeries]float32, len(in.Levels))}
+	for g, slots := range in.Levels {
+		if len(slots) > maxWindow {
+			return fmt.Errorf("peers: group %d has %d weeks, at most %d", g, len(slots), maxWindow)
+		}
+		for i := range f.level[g] {
+			f.level[g][i] = [peerSeries]float32{1, 1, 1}
+		}
+		copy(f.level[g][:], slots)
+	}
+	for lang, g := range f.groups {
+		if g < 0 || g >= len(f.level) {
+			return fmt.Errorf("peers: language %q points at group %d of %d", lang, g, len(f.level))
+		}
+	}
+	if _, ok := f.groups[""]; !ok {
+		return errors.New(`peers: no group for the whole book ("")`)
+	}
+	p.asOf, p.f = in.AsOf, f
+	return nil
+}
+
+// ScoreWithPeers is ScorePortfolio for part of a book, reading usage
+// against the whole book's PeerLevels instead of the part's own. asOf must be
+// the week the peers were measured for.
+func (m Model) ScoreWithPeers(rows []snapshot.Snapshot, asOf time.Time, p PeerLevels) ([]Assessment, error) {
+	if p.f != nil && p.asOf != snapshot.FormatDate(snapshot.Monday(asOf)) {
+		return nil, fmt.Errorf("peers were measured as of %s, not %s", p.asOf, snapshot.FormatDate(snapshot.Monday(asOf)))
+	}
+	return m.scoreBook(sliceBook(rows), asOf, p.f), nil
+}
+
+// PeerCounter measures the PeerLevels of a book given part by part: Add each
+// account's whole history once, in any grouping. Over the same accounts
+// it measures what ScorePortfolio measures.
+type PeerCounter struct {
+	m      *Model
+	asOf   time.Time
+	langs  map[string]int // language -> group, in order of first appearance
+	counts []int          // accounts per group; 0 is the whole book
+	total  *peerBuilder
+}
+
+// NewPeerCounter starts measuring peers as of the week holding asOf.
+func (m Model) NewPeerCounter(asOf time.Time) *PeerCounter {
+	return &PeerCounter{m: &m, asOf: asOf, langs: map[string]int{}, counts: []int{0}}
+}
+
+// Add counts the accounts in rows, every row of each up to the week
+// measured (later rows are ignored).
+func (c *PeerCounter) Add(rows []snapshot.Snapshot) { c.addBook(sliceBook(rows)) }
+
+// Levels returns the peer levels of the accounts added so far.
+func (c *PeerCounter) Levels() PeerLevels {
+	return PeerLevels{asOf: snapshot.FormatDate(snapshot.Monday(c.asOf)), f: c.factors()}
+}
+
+func (c *PeerCounter) factors() *peerFactors {
+	if c.m.Peers.MinAccounts <= 0 {
+		return nil
+	}
+	if c.total == nil {
+		c.total = newPeerBuilder(c.m, c.langs, len(c.counts))
+	}
+	c.total.grow(len(c.counts))
+	return c.total.factors(c.counts)
+}
+
+func (c *PeerCounter) addBook(b *book) {
+	if c.m.Peers.MinAccounts <= 0 {
+		return
+	}
 	// Languages get their groups in account order, the first
 	// maxPeerLanguages of them, counting only accounts with a row at or
 	// before the scored week (the ones add reads), so that the groups do
 	// not depend on how the work below is shared out.
-	asOfDay := dayNumber(snapshot.Monday(asOf))
-	langs := map[string]int{}
-	counts := []int{0}
+	asOfDay := dayNumber(snapshot.Monday(c.asOf))
 	lastLang, lastGroup := "", -1
 	for g := range b.accounts() {
 		if b.firstDay(g) > asOfDay {
 			continue
 		}
-		counts[0]++
+		c.counts[0]++
 		lang := b.language(g)
 		if lang == "" {
 			continue
 		}
 		if lang != lastLang || lastGroup < 0 {
-			gi, ok := langs[lang]
+			gi, ok := c.langs[lang]
 			if !ok {
 				gi = -1
-				if len(langs) < maxPeerLanguages {
-					gi = len(counts)
-					counts = append(counts, 0)
-					langs[lang] = gi
+				if len(c.langs) < maxPeerLanguages {
+					gi = len(c.counts)
+					c.counts = append(c.counts, 0)
+					c.langs[lang] = gi
 				}
 			}
 			lastLang, lastGroup = lang, gi
 		}
 		if lastGroup > 0 {
-			counts[lastGroup]++
+			c.counts[lastGroup]++
 		}
 	}
 
 	var mu sync.Mutex
 	var builders []*peerBuilder
 	inParallel(b.accounts(), func() func(lo, hi int) {
-		pb := newPeerBuilder(m, langs, len(counts))
+		pb := newPeerBuilder(c.m, c.langs, len(c.counts))
 		mu.Lock()
 		builders = append(builders, pb)
 		mu.Unlock()
@@ -228,14 +360,16 @@ func (m *Model) buildPeerFactors(b *book, asOf time.Time) *peerFactors {
 			for g := lo; g < hi; g++ {
 				rows, idx := b.history(g, &buf)
 				*sc = scorer{}
-				sc.init(m, rows, idx, asOf)
+				sc.init(c.m, rows, idx, c.asOf)
 				pb.add(sc)
 			}
 		}
 	})
-	total := builders[0]
-	for _, o := range builders[1:] {
-		total.merge(o)
+	if c.total == nil {
+		c.total = builders[0]
+		builders = builders[1:]
 	}
-	return total.factors(counts)
+	for _, o := range builders {
+		c.total.merge(o)
+	}
 }

@@ -48,7 +48,7 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 	// Score the batch in chunks, in parallel; each chunk is one activity.
 	chunk := in.ChunkSize
 	if chunk <= 0 {
-		chunk = 500
+		chunk = DefaultChunkSize
 	}
 	scoreCtx := withDefaultActivityOptions(ctx)
 	scoreCtx = workflow.WithStartToCloseTimeout(scoreCtx, 10*time.Minute)
@@ -60,6 +60,7 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 			AsOf:       ing.AsOf,
 			Accounts:   ing.Accounts[start:end],
 			JumpPoints: in.JumpPoints,
+			Peers:      ing.Peers,
 		}))
 	}
 	var candidates []review.Candidate
@@ -126,6 +127,10 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 		"started", len(res.Started), "already_open", len(res.AlreadyOpen), "rejected", len(res.Rejected))
 	return res, nil
 }
+
+// DefaultChunkSize is how many accounts one scoring activity handles when
+// the scan input does not say.
+const DefaultChunkSize = 500
 
 func isAlreadyStarted(err error) bool {
 	var already *temporal.ChildWorkflowExecutionAlreadyStartedError
