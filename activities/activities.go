@@ -416,6 +416,9 @@ func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (r
 	if err != nil {
 		return review.Report{}, fmt.Errorf("load packets: %w", err)
 	}
+	// Rank the whole week: the scan saved its chunks' scores apart, each
+	// ranked within its chunk.
+	risk.Rank(scores)
 	var register strings.Builder
 	if err := summary.RiskRegisterCSV(&register, scores, packets); err != nil {
 		return review.Report{}, fmt.Errorf("risk register: %w", err)

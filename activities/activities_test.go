@@ -2,11 +2,13 @@ package activities
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -393,6 +395,29 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 		w := want[s.AccountID]
 		if s.Tier != w.Tier || s.Score != w.Score {
 			t.Errorf("%s: the scan scored %s %d, the whole book %s %d", s.AccountID, s.Tier, s.Score, w.Tier, w.Score)
+		}
+	}
+
+	// The risk register ranks the whole week, not each chunk apart.
+	v, err = env.ExecuteActivity("BuildReport", review.SummaryInput{Week: res.AsOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep review.Report
+	if err := v.Get(&rep); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(strings.NewReader(rep.Register)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != len(want)+1 {
+		t.Fatalf("%d register rows for %d accounts", len(records)-1, len(want))
+	}
+	for i, rec := range records[1:] {
+		id, priority := rec[0], rec[5]
+		if priority != strconv.Itoa(i+1) || priority != strconv.Itoa(want[id].Priority) {
+			t.Errorf("register row %d: %s at priority %s, the whole book ranks it %d", i+1, id, priority, want[id].Priority)
 		}
 	}
 }
