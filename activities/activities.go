@@ -29,6 +29,7 @@ import (
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/summary"
+	"github.com/churnwatch/churnwatch/webhook"
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
@@ -46,6 +47,8 @@ type Activities struct {
 	// DataDir receives the outbox of notices, rejected-row reports and
 	// saved summaries.
 	DataDir string
+	// Webhook also receives every notice; nil when none is configured.
+	Webhook *webhook.Poster
 	Logger  *slog.Logger
 
 	outboxMu sync.Mutex
@@ -361,18 +364,34 @@ func (a *Activities) RecordEvent(ctx context.Context, e review.Event) error {
 	return nil
 }
 
-// Notify tells a person inside the team: it logs the notice and appends it
-// to the outbox file (notices.ndjson in the data dir), which a team wires to
-// its chat or mail. Notices never go to customers.
+// Notify tells a person inside the team: it logs the notice, appends it to
+// the outbox file (notices.ndjson in the data dir) and, when a webhook is
+// configured, posts it there (a team chat). Notices never go to customers.
+// The outbox comes first, so a webhook that is down loses nothing; a retry
+// may append a line twice, with the same key.
 func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
+	info := activity.GetInfo(ctx)
+	key := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
+	at := time.Now().UTC()
 	a.logger().Info("notice", "to", n.To, "kind", n.Kind, "review_id", n.ReviewID, "message", n.Message)
-	line, err := json.Marshal(struct {
-		review.Notice
-		At time.Time `json:"at"`
-	}{n, time.Now().UTC()})
+	line, err := json.Marshal(webhook.Message{Text: webhook.Text(n), Notice: n, At: at, Key: key})
 	if err != nil {
 		return err
 	}
+	if err := a.appendOutbox(line); err != nil {
+		return err
+	}
+	if a.Webhook == nil {
+		return nil
+	}
+	err = a.Webhook.Post(ctx, key, n, at)
+	if errors.Is(err, webhook.ErrRejected) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "WebhookRejected", err)
+	}
+	return err
+}
+
+func (a *Activities) appendOutbox(line []byte) error {
 	a.outboxMu.Lock()
 	defer a.outboxMu.Unlock()
 	f, err := os.OpenFile(filepath.Join(a.DataDir, "notices.ndjson"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)

@@ -4,15 +4,21 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/churnwatch/churnwatch/draft"
@@ -20,6 +26,7 @@ import (
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/webhook"
 )
 
 // newActivities wires the real engine, offline drafter and a SQLite store in
@@ -419,5 +426,73 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 		if priority != strconv.Itoa(i+1) || priority != strconv.Itoa(want[id].Priority) {
 			t.Errorf("register row %d: %s at priority %s, the whole book ranks it %d", i+1, id, priority, want[id].Priority)
 		}
+	}
+}
+
+// TestNotifyPostsToTheWebhook sends a notice to a loopback receiver that
+// answers as a chat webhook does: the POST carries the chat line and the
+// notice, and the outbox keeps the notice whatever the receiver answers.
+// A receiver that is down is retried by Temporal; one that refuses the
+// notice (a revoked hook) is not.
+func TestNotifyPostsToTheWebhook(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		received []webhook.Message
+		keys     []string
+		status   = http.StatusOK
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s with %q", r.Method, r.Header.Get("Content-Type"))
+		}
+		var m webhook.Message
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Errorf("body: %v", err)
+		}
+		received = append(received, m)
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		w.WriteHeader(status)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+
+	a, env := newActivities(t)
+	a.Webhook = &webhook.Poster{URL: srv.URL + "/services/T0/B0/secret-token"}
+	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "maria", Kind: review.EventEscalated, Message: "undecided past SLA"}
+	if _, err := env.ExecuteActivity("Notify", n); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(received) != 1 || received[0].Notice != n || !strings.Contains(received[0].Text, "@maria undecided past SLA") || keys[0] == "" || keys[0] != received[0].Key {
+		t.Fatalf("received %+v with keys %q", received, keys)
+	}
+	status = http.StatusServiceUnavailable
+	mu.Unlock()
+
+	_, err := env.ExecuteActivity("Notify", n)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.NonRetryable() {
+		t.Fatalf("a receiver that is down must be retried: %v", err)
+	}
+	if strings.Contains(err.Error(), "secret-token") {
+		t.Errorf("the error quotes the webhook URL: %v", err)
+	}
+
+	mu.Lock()
+	status = http.StatusNotFound
+	mu.Unlock()
+	_, err = env.ExecuteActivity("Notify", n)
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Fatalf("a refused notice must not be retried: %v", err)
+	}
+
+	b, err := os.ReadFile(filepath.Join(a.DataDir, "notices.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(b), "\n"); lines != 3 {
+		t.Errorf("the outbox holds %d notices, want all 3 whatever the webhook answered", lines)
 	}
 }

@@ -36,6 +36,7 @@ type Config struct {
 	LLM      LLM        `mapstructure:"llm"`
 	Review   Review     `mapstructure:"review"`
 	Schedule Schedule   `mapstructure:"schedule"`
+	Notify   Notify     `mapstructure:"notify"`
 	Log      Log        `mapstructure:"log"`
 	Risk     risk.Model `mapstructure:"risk"`
 }
@@ -128,6 +129,17 @@ type Schedule struct {
 	TimeZone    string `mapstructure:"time_zone"`
 }
 
+// Notify says where the team's notices (SLA reminders, escalations,
+// outcome requests) go besides the outbox file in the data dir.
+type Notify struct {
+	// WebhookURL receives each notice as a JSON POST with a "text" line:
+	// a Slack, Mattermost or Rocket.Chat incoming webhook, or any
+	// automation endpoint. Empty = the outbox file only. It usually holds a
+	// token, so it is masked like a secret.
+	WebhookURL string        `mapstructure:"webhook_url"`
+	Timeout    time.Duration `mapstructure:"timeout"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `mapstructure:"level"`
@@ -171,8 +183,9 @@ func Default() Config {
 			SummaryCron: "0 7 * * MON",
 			TimeZone:    "UTC",
 		},
-		Log:  Log{Level: "info", Format: "text"},
-		Risk: risk.DefaultModel(),
+		Notify: Notify{Timeout: 10 * time.Second},
+		Log:    Log{Level: "info", Format: "text"},
+		Risk:   risk.DefaultModel(),
 	}
 }
 
@@ -316,6 +329,15 @@ func (c Config) Validate() error {
 		if c.LLM.Model == "" {
 			bad("llm.model", "must be set when llm.base_url is set")
 		}
+	}
+	if c.Notify.WebhookURL != "" {
+		// The URL is not quoted back: it usually carries a token.
+		if u, err := url.Parse(c.Notify.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("notify.webhook_url", "is not an http(s) URL")
+		}
+	}
+	if c.Notify.Timeout <= 0 {
+		bad("notify.timeout", "must be positive")
 	}
 	if c.LLM.Timeout <= 0 {
 		bad("llm.timeout", "must be positive")
@@ -469,7 +491,7 @@ type Setting struct {
 }
 
 // secretKeys are never printed or logged.
-var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true}
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true}
 
 // Settings lists every key with its effective value, secrets masked.
 func (c Config) Settings() []Setting {

@@ -84,6 +84,7 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"bad store dsn", "store:\n  dsn: mysql://x\n", "", "store.dsn"},
 		{"llm without model", "llm:\n  base_url: http://127.0.0.1:11434/v1\n", "", "llm.model"},
 		{"bad time zone", "schedule:\n  time_zone: Mars/Olympus\n", "", "schedule.time_zone"},
+		{"bad webhook", "notify:\n  webhook_url: hooks.example.test/T0\n", "", "notify.webhook_url"},
 		{"unknown env", "", "CHURNWATCH_TEMPORAL_ADRESS", "CHURNWATCH_TEMPORAL_ADRESS"},
 	}
 	for _, c := range cases {
@@ -108,6 +109,7 @@ func TestSettingsMaskSecrets(t *testing.T) {
 	t.Setenv("CHURNWATCH_LLM_BASE_URL", "https://api.example.test/v1")
 	t.Setenv("CHURNWATCH_LLM_MODEL", "gpt-test")
 	t.Setenv("CHURNWATCH_STORE_DSN", "postgres://cw:hunter2@db:5432/cw")
+	t.Setenv("CHURNWATCH_NOTIFY_WEBHOOK_URL", "https://hooks.example.test/services/T0/B0/xoxo-token")
 	cfg, err := Load(flags(t))
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +119,7 @@ func TestSettingsMaskSecrets(t *testing.T) {
 		all.WriteString(s.Key + "=" + toString(s.Value) + "\n")
 	}
 	out := all.String()
-	for _, secret := range []string{"sk-very-secret", "hunter2"} {
+	for _, secret := range []string{"sk-very-secret", "hunter2", "xoxo-token"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("settings print %q:\n%s", secret, out)
 		}

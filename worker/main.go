@@ -31,6 +31,7 @@ import (
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
 	"github.com/churnwatch/churnwatch/temporalserver"
+	"github.com/churnwatch/churnwatch/webhook"
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
@@ -192,6 +193,9 @@ func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*act
 		CalendarLink: cfg.LLM.CalendarLink,
 		DataDir:      cfg.DataDir,
 		Logger:       logger,
+	}
+	if cfg.Notify.WebhookURL != "" {
+		acts.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
 	}
 	if cfg.LLM.BaseURL != "" {
 		llm, err := draft.NewOpenAI(draft.OpenAIConfig{
