@@ -1,6 +1,8 @@
 package risk
 
 import (
+	"cmp"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -567,5 +569,38 @@ func TestRightSizingIsDiscounted(t *testing.T) {
 	a := DefaultModel().Score(rows, time.Time{})
 	if a.Tier.AtRisk() || !slices.Contains(signalIDs(a), SigDowngradeRequested) {
 		t.Errorf("cutting unused seats while active users hold: tier %s signals %v", a.Tier, signalIDs(a))
+	}
+}
+
+// TestRankOrdersAndNumbers ranks shuffled assessments, ties included, and
+// checks the order and the priorities against a plain stable sort.
+func TestRankOrdersAndNumbers(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	tiers := []Tier{Critical, Elevated, Watch, Healthy, InsufficientEvidence}
+	for n := range 60 {
+		as := make([]Assessment, n)
+		for i := range as {
+			as[i] = Assessment{AccountID: "A-" + strconv.Itoa(rnd.IntN(n+1)), Tier: tiers[rnd.IntN(len(tiers))],
+				Urgency: float64(rnd.IntN(3)), ARR: float64(1000 * rnd.IntN(3)), Score: i}
+		}
+		want := slices.Clone(as)
+		slices.SortStableFunc(want, func(x, y Assessment) int {
+			if d := band(x.Tier) - band(y.Tier); d != 0 {
+				return d
+			}
+			if d := cmp.Compare(y.Urgency, x.Urgency); d != 0 {
+				return d
+			}
+			if d := cmp.Compare(y.ARR, x.ARR); d != 0 {
+				return d
+			}
+			return strings.Compare(x.AccountID, y.AccountID)
+		})
+		Rank(as)
+		for i := range as {
+			if as[i].Score != want[i].Score || as[i].Priority != i+1 {
+				t.Fatalf("n=%d: place %d holds %+v (priority %d), want the assessment scored %d", n, i, as[i], as[i].Priority, want[i].Score)
+			}
+		}
 	}
 }
