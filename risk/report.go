@@ -3,9 +3,10 @@ package risk
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/churnwatch/churnwatch/snapshot"
 )
@@ -61,9 +62,8 @@ func (m Model) report(accounts []Assessment, b snapshot.Batch, asOf time.Time) R
 // WriteTable prints the report for people: one line per account, most
 // urgent first, with its strongest signals, then the rejected rows.
 func (r Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Risk as of %s: %d accounts\n\n", r.AsOf, len(r.Accounts))
-	fmt.Fprintln(tw, "#\tTIER\tSCORE\tACCOUNT\tOWNER\tTOP SIGNALS")
+	fmt.Fprintf(w, "Risk as of %s: %d accounts\n\n", r.AsOf, len(r.Accounts))
+	rows := [][]string{{"#", "TIER", "SCORE", "ACCOUNT", "OWNER", "TOP SIGNALS"}}
 	for _, a := range r.Accounts {
 		var top []string
 		for i, s := range a.Signals {
@@ -82,9 +82,9 @@ func (r Report) WriteTable(w io.Writer) error {
 		} else {
 			name += " (" + a.AccountID + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", a.Priority, a.Tier, a.Score, name, a.Owner, strings.Join(top, ", "))
+		rows = append(rows, []string{strconv.Itoa(a.Priority), string(a.Tier), strconv.Itoa(a.Score), name, a.Owner, strings.Join(top, ", ")})
 	}
-	if err := tw.Flush(); err != nil {
+	if err := writeColumns(w, rows); err != nil {
 		return err
 	}
 	if len(r.Rejected) > 0 {
@@ -97,4 +97,52 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "warning: %s\n", s)
 	}
 	return nil
+}
+
+// writeColumns prints rows as aligned columns two spaces apart. Unlike
+// text/tabwriter it measures cells in terminal columns, so names in
+// Chinese, Japanese or Korean (two columns a character) stay aligned.
+func writeColumns(w io.Writer, rows [][]string) error {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		b.Reset()
+		for i, cell := range row {
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// displayWidth is how many terminal columns s takes: two for East Asian
+// wide characters, none for combining marks, one for the rest.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana),
+			r >= 0x3000 && r <= 0x303f,                             // CJK symbols and punctuation
+			r >= 0xff01 && r <= 0xff60, r >= 0xffe0 && r <= 0xffe6: // fullwidth forms
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }

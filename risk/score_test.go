@@ -604,3 +604,30 @@ func TestRankOrdersAndNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTableAlignsWideNames prints a report with Chinese and accented
+// names: every owner must start in the same terminal column.
+func TestWriteTableAlignsWideNames(t *testing.T) {
+	r := Report{AsOf: "2026-11-16", Accounts: []Assessment{
+		{AccountID: "A-1", AccountName: "上海云帆数据", Owner: "priya", Tier: Critical, Score: 91, Priority: 1},
+		{AccountID: "A-2", AccountName: "Northwind Freight", Owner: "dana", Tier: Watch, Score: 30, Priority: 2},
+		{AccountID: "A-3", AccountName: "Atelier Moreau SA — Café", Owner: "marco", Tier: Healthy, Score: 0, Priority: 3},
+	}}
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")[2:6]
+	col := -1
+	for i, owner := range []string{"OWNER", "priya", "dana", "marco"} {
+		at := strings.Index(lines[i], owner)
+		if at < 0 {
+			t.Fatalf("line %q lacks %s", lines[i], owner)
+		}
+		c := displayWidth(lines[i][:at])
+		if col >= 0 && c != col {
+			t.Errorf("%s starts at column %d, OWNER at %d:\n%s", owner, c, col, strings.Join(lines, "\n"))
+		}
+		col = c
+	}
+}
