@@ -266,8 +266,8 @@ func (p *PeerLevels) UnmarshalJSON(data []byte) error {
 }
 
 // ScoreWithPeers is ScorePortfolio for part of a book, reading usage
-// against the whole book's PeerLevels instead of the part's own. asOf must be
-// the week the peers were measured for.
+// against the whole book's PeerLevels instead of the part's own. asOf must
+// be in the week the peers were measured for.
 func (m Model) ScoreWithPeers(rows []snapshot.Snapshot, asOf time.Time, p PeerLevels) ([]Assessment, error) {
 	if p.f != nil && p.asOf != snapshot.FormatDate(snapshot.Monday(asOf)) {
 		return nil, fmt.Errorf("peers were measured as of %s, not %s", p.asOf, snapshot.FormatDate(snapshot.Monday(asOf)))
@@ -275,9 +275,10 @@ func (m Model) ScoreWithPeers(rows []snapshot.Snapshot, asOf time.Time, p PeerLe
 	return m.scoreBook(sliceBook(rows), asOf, p.f), nil
 }
 
-// PeerCounter measures the PeerLevels of a book given part by part: Add each
-// account's whole history once, in any grouping. Over the same accounts
-// it measures what ScorePortfolio measures.
+// PeerCounter measures the PeerLevels of a book given part by part: Add
+// each account's whole history once. Over the same accounts it measures
+// what ScorePortfolio measures; the order of the parts decides only which
+// languages get a group of their own once more than 32 are spoken.
 type PeerCounter struct {
 	m      *Model
 	asOf   time.Time
