@@ -408,8 +408,7 @@ func (a *Activities) appendOutbox(line []byte) error {
 // BuildReport builds the leadership summary and the packet audit of a week.
 func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
 	s, err := summary.Build(ctx, a.Store, in.Week)
-	if errors.Is(err, summary.ErrNoScores) {
-		err = fmt.Errorf("no scores to summarise for week %q: run `starter scan` first", in.Week)
+	if errors.Is(err, summary.ErrNoScores) { // no retry can score a week
 		return review.Report{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
 	if err != nil {

@@ -240,6 +240,10 @@ func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "starter scan") {
 		t.Fatalf("want an error that says to scan first, got %v", err)
 	}
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Errorf("no retry can score a week: %v", err)
+	}
 }
 
 func TestBuildReportAfterAScan(t *testing.T) {

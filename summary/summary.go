@@ -142,8 +142,16 @@ type IncompletePacket struct {
 	Missing     []string  `json:"missing"`
 }
 
-// ErrNoScores is returned when the store holds no scores to summarize.
-var ErrNoScores = errors.New("no scores stored yet: run a scan first")
+// ErrNoScores is returned, or wrapped, when the store holds no scores for
+// the week asked for: none at all, or none that week.
+var ErrNoScores = errors.New("no scores stored yet: run `starter scan` first")
+
+// noScoresFor is ErrNoScores for a week that was not scored, with the
+// weeks that were.
+type noScoresFor struct{ msg string }
+
+func (e noScoresFor) Error() string        { return e.msg }
+func (e noScoresFor) Is(target error) bool { return target == ErrNoScores }
 
 // Build summarizes one scored week; week "" is the latest scored week.
 func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
@@ -216,7 +224,7 @@ func resolveWeek(ctx context.Context, st store.Store, week string) (string, stri
 	}
 	i, found := slices.BinarySearch(weeks, week)
 	if !found {
-		return "", "", fmt.Errorf("no scores for week %s (scored weeks: %s to %s; weeks are Mondays, YYYY-MM-DD)", week, weeks[0], weeks[len(weeks)-1])
+		return "", "", noScoresFor{fmt.Sprintf("no scores for week %s (scored weeks: %s to %s; weeks are Mondays, YYYY-MM-DD)", week, weeks[0], weeks[len(weeks)-1])}
 	}
 	prev := ""
 	if i > 0 {

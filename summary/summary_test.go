@@ -219,7 +219,7 @@ func TestBuildEarlierWeekIgnoresLaterReviews(t *testing.T) {
 	if s.Reviews != 4 {
 		t.Errorf("reviews = %d, want 4", s.Reviews)
 	}
-	if _, err := Build(context.Background(), st, "2026-11-04"); err == nil || !strings.Contains(err.Error(), "no scores for week 2026-11-04") {
+	if _, err := Build(context.Background(), st, "2026-11-04"); !errors.Is(err, ErrNoScores) || !strings.Contains(err.Error(), "no scores for week 2026-11-04") {
 		t.Errorf("unscored week: err = %v", err)
 	}
 }
