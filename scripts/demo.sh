@@ -63,6 +63,6 @@ The worker keeps running. Next:
   bin/starter review show $first
   bin/starter review approve $first --as $owner --note "calling the sponsor today"
   bin/starter summary --format md
-  open http://127.0.0.1:8233 (the Temporal Web UI) to follow each review's history
+  open http://127.0.0.1:8080 (the review pages) or http://127.0.0.1:8233 (the Temporal Web UI)
   make stop
 NEXT

@@ -31,6 +31,7 @@ import (
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
 	"github.com/churnwatch/churnwatch/temporalserver"
+	"github.com/churnwatch/churnwatch/web"
 	"github.com/churnwatch/churnwatch/webhook"
 	"github.com/churnwatch/churnwatch/workflows"
 )
@@ -76,7 +77,8 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	var healthy atomic.Bool
-	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, &healthy, logger)
+	mux := http.NewServeMux()
+	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, mux, &healthy, logger)
 	if err != nil {
 		return err
 	}
@@ -118,6 +120,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	defer st.Close()
+	// The review, packet and summary pages read the decision record.
+	(&web.Server{Store: st, Logger: logger}).Register(mux)
+	logger.Info("review pages", "url", "http://"+srvHTTP.Addr)
 
 	acts, err := newActivities(cfg, st, logger)
 	if err != nil {
@@ -217,9 +222,9 @@ func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*act
 	return acts, nil
 }
 
-// serveHTTP serves /healthz: 200 once the worker polls, 503 before.
-func serveHTTP(addr string, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
+// serveHTTP serves mux, with /healthz: 200 once the worker polls, 503
+// before. Pages are added to mux as what they read becomes ready.
+func serveHTTP(addr string, mux *http.ServeMux, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !healthy.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
@@ -231,7 +236,7 @@ func serveHTTP(addr string, healthy *atomic.Bool, logger *slog.Logger) (*http.Se
 	if err != nil {
 		return nil, fmt.Errorf("http.addr %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: l.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server", "error", err)

@@ -28,7 +28,8 @@ func chromium(t *testing.T) string {
 
 // TestWebUIShowsTheReviews opens the Temporal Web UI the worker serves
 // beside the embedded server in a real headless browser and checks that the
-// reviews a scan started are listed as AccountReview workflows.
+// reviews a scan started are listed as AccountReview workflows; then the
+// worker's own review, packet and summary pages.
 func TestWebUIShowsTheReviews(t *testing.T) {
 	browser := chromium(t)
 	cfg := testConfig(t, t.TempDir())
@@ -52,6 +53,34 @@ func TestWebUIShowsTheReviews(t *testing.T) {
 	})
 	if !strings.Contains(dom, review.ReviewWorkflow) {
 		t.Errorf("the workflow list does not name %s", review.ReviewWorkflow)
+	}
+
+	// Churnwatch's own pages, on the worker's HTTP listener: the reviews,
+	// one decision packet with its evidence and drafts, the summary.
+	base := "http://" + cfg.HTTP.Addr
+	waitForWithin(t, time.Minute, "the reviews on the review page", func() bool {
+		dom = dumpDOM(t, browser, base+"/")
+		for _, s := range res.Started {
+			if !strings.Contains(dom, review.ID(s.AccountID, res.AsOf)) {
+				return false
+			}
+		}
+		return true
+	})
+	first := res.Started[0]
+	var page string
+	waitForWithin(t, time.Minute, "the drafted packet page", func() bool {
+		page = dumpDOM(t, browser, base+"/review/"+first.AccountID+"/"+res.AsOf)
+		return strings.Contains(page, `id="brief"`)
+	})
+	for _, want := range []string{first.AccountID, "Evidence", "Two-week save plan", "Nothing is sent to the customer until the owner approves it",
+		"starter review approve " + review.ID(first.AccountID, res.AsOf)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the packet page lacks %q", want)
+		}
+	}
+	if summary := dumpDOM(t, browser, base+"/summary"); !strings.Contains(summary, "Portfolio as of "+res.AsOf) || !strings.Contains(summary, `id="completeness"`) {
+		t.Errorf("the summary page:\n%.2000s", summary)
 	}
 }
 
