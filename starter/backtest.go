@@ -97,10 +97,10 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 		rep.Warnings = []string{}
 	}
 	if res.UnknownChurn > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d accounts in %s have no snapshot rows; they are not counted", res.UnknownChurn, *churnFile))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s in %s %s no snapshot rows and %s not counted", accounts(res.UnknownChurn), *churnFile, choose(res.UnknownChurn, "has", "have"), choose(res.UnknownChurn, "is", "are")))
 	}
 	if res.ExcludedChurned > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d accounts churned before their first scored week; they are not counted", res.ExcludedChurned))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s churned before %s first scored week and %s not counted", accounts(res.ExcludedChurned), choose(res.ExcludedChurned, "its", "their"), choose(res.ExcludedChurned, "is", "are")))
 	}
 	if res.Accounts == 0 {
 		return errors.New("nothing to replay: no account has enough history (see --warmup-weeks, --from, --to)")
@@ -159,4 +159,15 @@ func topCounts(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// accounts is "1 account" or "n accounts".
+func accounts(n int) string { return fmt.Sprintf("%d %s", n, choose(n, "account", "accounts")) }
+
+// choose picks the singular or the plural word for n.
+func choose(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
