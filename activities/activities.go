@@ -289,9 +289,7 @@ func reviewReason(s, prev risk.Assessment, hasPrev bool, jump int) string {
 	return ""
 }
 
-var severity = map[risk.Tier]int{risk.Healthy: 0, risk.InsufficientEvidence: 0, risk.Watch: 1, risk.Elevated: 2, risk.Critical: 3}
-
-func tierWorse(now, before risk.Tier) bool { return severity[now] > severity[before] }
+func tierWorse(now, before risk.Tier) bool { return now.Rank() < before.Rank() }
 
 // openReview returns the ID of the account's review that is still open, if
 // any: one account has at most one open review, whatever the cycle.

@@ -20,6 +20,21 @@ var Tiers = []Tier{Critical, Elevated, Watch, Healthy, InsufficientEvidence}
 // AtRisk reports whether the tier calls for a review.
 func (t Tier) AtRisk() bool { return t == Critical || t == Elevated }
 
+// Rank orders tiers for action, most urgent first: critical (0, a 48-hour
+// SLA), elevated (1), then watch and insufficient evidence together (2),
+// then healthy (3).
+func (t Tier) Rank() int {
+	switch t {
+	case Critical:
+		return 0
+	case Elevated:
+		return 1
+	case Watch, InsufficientEvidence:
+		return 2
+	}
+	return 3
+}
+
 // Evidence is what a signal rests on: the source field(s), the weeks and the
 // values read there. Weeks are YYYY-MM-DD Mondays.
 type Evidence struct {

@@ -44,20 +44,6 @@ func (m Model) urgency(a Assessment, asOfDay int64) float64 {
 	return math.Round(u*100) / 100
 }
 
-// band orders tiers for action: critical (48-hour SLA) before elevated,
-// then watch and insufficient evidence together, then healthy.
-func band(t Tier) int {
-	switch t {
-	case Critical:
-		return 0
-	case Elevated:
-		return 1
-	case Watch, InsufficientEvidence:
-		return 2
-	}
-	return 3
-}
-
 // Rank sorts assessments most urgent first and numbers their Priority 1..n:
 // by band, then urgency, then ARR, then account id (so ties are stable).
 func Rank(as []Assessment) {
@@ -72,7 +58,7 @@ func Rank(as []Assessment) {
 	keys := make([]rankKey, len(as))
 	for i := range as {
 		a := &as[i]
-		keys[i] = rankKey{band: band(a.Tier), urgency: a.Urgency, arr: a.ARR, id: a.AccountID, pos: int32(i)}
+		keys[i] = rankKey{band: a.Tier.Rank(), urgency: a.Urgency, arr: a.ARR, id: a.AccountID, pos: int32(i)}
 	}
 	// The account id, then the position, break every tie: the order is
 	// total, so an unstable sort gives what a stable one would, faster.

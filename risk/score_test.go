@@ -454,7 +454,7 @@ func TestScorePortfolioMatchesScore(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(as); i++ {
-		if band(as[i].Tier) < band(as[i-1].Tier) || band(as[i].Tier) == band(as[i-1].Tier) && as[i].Urgency > as[i-1].Urgency {
+		if as[i].Tier.Rank() < as[i-1].Tier.Rank() || as[i].Tier.Rank() == as[i-1].Tier.Rank() && as[i].Urgency > as[i-1].Urgency {
 			t.Fatalf("not ranked at %d: %s %.2f after %s %.2f", i, as[i].Tier, as[i].Urgency, as[i-1].Tier, as[i-1].Urgency)
 		}
 	}
@@ -585,7 +585,7 @@ func TestRankOrdersAndNumbers(t *testing.T) {
 		}
 		want := slices.Clone(as)
 		slices.SortStableFunc(want, func(x, y Assessment) int {
-			if d := band(x.Tier) - band(y.Tier); d != 0 {
+			if d := x.Tier.Rank() - y.Tier.Rank(); d != 0 {
 				return d
 			}
 			if d := cmp.Compare(y.Urgency, x.Urgency); d != 0 {

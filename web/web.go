@@ -9,6 +9,7 @@
 package web
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -61,7 +62,6 @@ func (s *Server) reviews(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Newest cycle first; within a cycle the most severe, then the highest score.
 	sortPackets(packets)
 	s.render(w, r, "reviews.html", struct {
 		Filter  store.PacketFilter
@@ -104,13 +104,15 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	var b strings.Builder
+	// Render whole before writing, so a failure is an error page, not half
+	// a page.
+	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(b.String()))
+	b.WriteTo(w)
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -120,21 +122,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, "the decision record could not be read; see the worker log", http.StatusInternalServerError)
 }
 
-var severity = map[risk.Tier]int{risk.Critical: 0, risk.Elevated: 1, risk.Watch: 2, risk.Healthy: 3, risk.InsufficientEvidence: 4}
-
+// sortPackets puts the newest cycle first and, within a cycle, the most
+// urgent tier, then the highest score.
 func sortPackets(ps []review.Packet) {
-	less := func(a, b review.Packet) int {
+	slices.SortFunc(ps, func(a, b review.Packet) int {
 		switch {
 		case a.Cycle != b.Cycle:
 			return -strings.Compare(a.Cycle, b.Cycle)
-		case severity[a.Severity] != severity[b.Severity]:
-			return severity[a.Severity] - severity[b.Severity]
+		case a.Severity.Rank() != b.Severity.Rank():
+			return a.Severity.Rank() - b.Severity.Rank()
 		case a.Assessment.Score != b.Assessment.Score:
 			return b.Assessment.Score - a.Assessment.Score
 		}
 		return strings.Compare(a.ReviewID, b.ReviewID)
-	}
-	slices.SortFunc(ps, less)
+	})
 }
 
 // link is the page of a review, from its ID (review/<account>/<cycle>).

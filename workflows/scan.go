@@ -137,14 +137,12 @@ func isAlreadyStarted(err error) bool {
 	return errors.As(err, &already) || temporal.IsWorkflowExecutionAlreadyStartedError(err)
 }
 
-var tierRank = map[risk.Tier]int{risk.Critical: 0, risk.Elevated: 1, risk.Watch: 2, risk.Healthy: 3, risk.InsufficientEvidence: 4}
-
 // sortCandidates puts the most severe first, so the most urgent reviews
 // start first; the order is deterministic for replay.
 func sortCandidates(cs []review.Candidate) {
 	sort.Slice(cs, func(i, j int) bool {
-		if tierRank[cs[i].Tier] != tierRank[cs[j].Tier] {
-			return tierRank[cs[i].Tier] < tierRank[cs[j].Tier]
+		if cs[i].Tier.Rank() != cs[j].Tier.Rank() {
+			return cs[i].Tier.Rank() < cs[j].Tier.Rank()
 		}
 		if cs[i].Score != cs[j].Score {
 			return cs[i].Score > cs[j].Score
