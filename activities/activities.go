@@ -49,7 +49,10 @@ type Activities struct {
 	DataDir string
 	// Webhook also receives every notice; nil when none is configured.
 	Webhook *webhook.Poster
-	Logger  *slog.Logger
+	// PagesURL is where the team reaches the worker's review pages; notices
+	// link their review there when it is set.
+	PagesURL string
+	Logger   *slog.Logger
 
 	outboxMu sync.Mutex
 }
@@ -370,9 +373,9 @@ func (a *Activities) RecordEvent(ctx context.Context, e review.Event) error {
 func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
 	info := activity.GetInfo(ctx)
 	key := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
-	at := time.Now().UTC()
+	m := webhook.NewMessage(n, time.Now(), key, a.PagesURL)
 	a.logger().Info("notice", "to", n.To, "kind", n.Kind, "review_id", n.ReviewID, "message", n.Message)
-	line, err := json.Marshal(webhook.Message{Text: webhook.Text(n), Notice: n, At: at, Key: key})
+	line, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -382,7 +385,7 @@ func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
 	if a.Webhook == nil {
 		return nil
 	}
-	err = a.Webhook.Post(ctx, key, n, at)
+	err = a.Webhook.Post(ctx, m)
 	if errors.Is(err, webhook.ErrRejected) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "WebhookRejected", err)
 	}

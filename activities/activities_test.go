@@ -464,12 +464,15 @@ func TestNotifyPostsToTheWebhook(t *testing.T) {
 
 	a, env := newActivities(t)
 	a.Webhook = &webhook.Poster{URL: srv.URL + "/services/T0/B0/secret-token"}
+	a.PagesURL = "https://churnwatch.example.com/"
 	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "maria", Kind: review.EventEscalated, Message: "undecided past SLA"}
 	if _, err := env.ExecuteActivity("Notify", n); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	if len(received) != 1 || received[0].Notice != n || !strings.Contains(received[0].Text, "@maria undecided past SLA") || keys[0] == "" || keys[0] != received[0].Key {
+	page := "https://churnwatch.example.com/review/A-1/2026-11-16"
+	if len(received) != 1 || received[0].Notice != n || !strings.Contains(received[0].Text, "@maria undecided past SLA") || keys[0] == "" || keys[0] != received[0].Key ||
+		received[0].URL != page || !strings.HasSuffix(received[0].Text, " "+page) {
 		t.Fatalf("received %+v with keys %q", received, keys)
 	}
 	status = http.StatusServiceUnavailable

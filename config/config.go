@@ -138,6 +138,10 @@ type Notify struct {
 	// token, so it is masked like a secret.
 	WebhookURL string        `mapstructure:"webhook_url"`
 	Timeout    time.Duration `mapstructure:"timeout"`
+	// PagesURL is the address the team opens the worker's review pages at
+	// (behind its proxy, say https://churnwatch.example.com); notices link
+	// their review there. Empty = no links.
+	PagesURL string `mapstructure:"pages_url"`
 }
 
 // Log configures logging.
@@ -334,6 +338,11 @@ func (c Config) Validate() error {
 		// The URL is not quoted back: it usually carries a token.
 		if u, err := url.Parse(c.Notify.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("notify.webhook_url", "is not an http(s) URL")
+		}
+	}
+	if c.Notify.PagesURL != "" {
+		if u, err := url.Parse(c.Notify.PagesURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("notify.pages_url", "%q is not an http(s) URL", c.Notify.PagesURL)
 		}
 	}
 	if c.Notify.Timeout <= 0 {

@@ -6,6 +6,7 @@ package review
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -27,6 +28,17 @@ const (
 // ID is the stable workflow ID of an account's review for one cycle (the
 // Monday of the scored week), so a rescan never starts a duplicate.
 func ID(accountID, cycle string) string { return "review/" + accountID + "/" + cycle }
+
+// PagePath is the path of a review's page among the worker's pages
+// (/review/<account>/<cycle>, each part escaped), from its ID.
+func PagePath(reviewID string) string {
+	rest := strings.TrimPrefix(reviewID, "review/")
+	i := strings.LastIndexByte(rest, '/')
+	if i < 0 {
+		return "/"
+	}
+	return "/review/" + url.PathEscape(rest[:i]) + "/" + url.PathEscape(rest[i+1:])
+}
 
 // PlanStep is one action of the two-week save plan.
 type PlanStep struct {

@@ -16,7 +16,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"days":    days,
 	"join":    strings.Join,
 	"values":  values,
-	"link":    link,
+	"link":    review.PagePath,
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // Server serves the pages from the decision record.
@@ -136,16 +135,6 @@ func sortPackets(ps []review.Packet) {
 		}
 		return strings.Compare(a.ReviewID, b.ReviewID)
 	})
-}
-
-// link is the page of a review, from its ID (review/<account>/<cycle>).
-func link(reviewID string) string {
-	rest := strings.TrimPrefix(reviewID, "review/")
-	i := strings.LastIndexByte(rest, '/')
-	if i < 0 {
-		return "/"
-	}
-	return "/review/" + url.PathEscape(rest[:i]) + "/" + url.PathEscape(rest[i+1:])
 }
 
 func money(v float64) string {

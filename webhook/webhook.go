@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/churnwatch/churnwatch/review"
@@ -29,12 +30,26 @@ type Poster struct {
 	Client *http.Client // nil: a client with a 10 s timeout
 }
 
-// Message is the body of one POST.
+// Message is a notice as the outbox line and the POST body carry it.
 type Message struct {
 	Text string `json:"text"`
 	review.Notice
+	URL string    `json:"url,omitempty"` // the review's page, when the pages' address is known
 	At  time.Time `json:"at"`
-	Key string    `json:"key"`
+	Key string    `json:"key"` // the same on every retry of one notice
+}
+
+// NewMessage writes notice n, sent at at under idempotency key key.
+// pagesURL, when set, is where the team reaches the worker's review pages
+// (notify.pages_url); the message then links the review's page.
+func NewMessage(n review.Notice, at time.Time, key, pagesURL string) Message {
+	m := Message{Notice: n, At: at.UTC(), Key: key}
+	m.Text = fmt.Sprintf("@%s %s (review %s)", n.To, n.Message, n.ReviewID)
+	if pagesURL != "" {
+		m.URL = strings.TrimRight(pagesURL, "/") + review.PagePath(n.ReviewID)
+		m.Text += " " + m.URL
+	}
+	return m
 }
 
 // ErrRejected marks an answer no retry can change (a 4xx other than 408
@@ -43,11 +58,10 @@ var ErrRejected = errors.New("webhook rejected the notice")
 
 var defaultClient = &http.Client{Timeout: 10 * time.Second}
 
-// Post sends n, written at at, under the idempotency key key. The error
-// wraps ErrRejected when retrying cannot help. It never includes the URL,
-// which usually carries a token.
-func (p *Poster) Post(ctx context.Context, key string, n review.Notice, at time.Time) error {
-	body, err := json.Marshal(Message{Text: Text(n), Notice: n, At: at.UTC(), Key: key})
+// Post sends m. The error wraps ErrRejected when retrying cannot help. It
+// never includes the webhook's URL, which usually carries a token.
+func (p *Poster) Post(ctx context.Context, m Message) error {
+	body, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -56,7 +70,7 @@ func (p *Poster) Post(ctx context.Context, key string, n review.Notice, at time.
 		return errors.New("webhook: the URL does not make a request")
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Idempotency-Key", m.Key)
 	client := p.Client
 	if client == nil {
 		client = defaultClient
@@ -79,9 +93,4 @@ func (p *Poster) Post(ctx context.Context, key string, n review.Notice, at time.
 	default:
 		return fmt.Errorf("%w: %s: %s", ErrRejected, resp.Status, bytes.TrimSpace(answer))
 	}
-}
-
-// Text is the notice as one chat line: who it is for, then the message.
-func Text(n review.Notice) string {
-	return fmt.Sprintf("@%s %s (review %s)", n.To, n.Message, n.ReviewID)
 }

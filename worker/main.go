@@ -199,6 +199,7 @@ func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*act
 		DataDir:      cfg.DataDir,
 		Logger:       logger,
 	}
+	acts.PagesURL = cfg.Notify.PagesURL
 	if cfg.Notify.WebhookURL != "" {
 		acts.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
 	}
