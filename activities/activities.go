@@ -99,14 +99,15 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 		return review.IngestResult{}, err
 	}
 	res := review.IngestResult{
-		Peers:    peers,
-		BatchID:  id,
-		Files:    files,
-		AsOf:     asOf.Format(time.DateOnly),
-		Rows:     len(batch.Rows),
-		Accounts: accounts,
-		Rejected: batch.Rejected,
-		Warnings: batch.Warnings,
+		Peers:        peers,
+		BatchID:      id,
+		Files:        files,
+		AsOf:         asOf.Format(time.DateOnly),
+		Rows:         len(batch.Rows),
+		AccountCount: len(accounts),
+		Chunks:       chunkRanges(accounts, in.ChunkSize),
+		Rejected:     batch.Rejected,
+		Warnings:     batch.Warnings,
 	}
 	if len(batch.Rejected) > maxRejectedInResult {
 		path, err := a.writeRejections(id, batch.Rejected)
@@ -118,6 +119,23 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 	}
 	a.logger().Info("ingested", "batch_id", id, "files", files, "rows", len(batch.Rows), "rejected", len(batch.Rejected), "accounts", len(accounts), "as_of", res.AsOf)
 	return res, nil
+}
+
+// chunkRanges cuts the sorted accounts into chunks of size (default
+// workflows.DefaultChunkSize), each named by its bounds.
+func chunkRanges(accounts []string, size int) []review.AccountRange {
+	if size <= 0 {
+		size = workflows.DefaultChunkSize
+	}
+	var out []review.AccountRange
+	for lo := 0; lo < len(accounts); lo += size {
+		r := review.AccountRange{Last: accounts[min(lo+size, len(accounts))-1]}
+		if lo > 0 {
+			r.After = accounts[lo-1]
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // measurePeers measures the common dip of each trend week over the whole
@@ -234,7 +252,17 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err != nil {
 		return review.ScoreResult{}, temporal.NewNonRetryableApplicationError("bad as-of", workflows.ErrInvalidInput, err)
 	}
-	rows, err := a.Store.History(ctx, in.Accounts, in.AsOf)
+	accounts := in.Accounts
+	if in.Range != nil {
+		if accounts, err = a.Store.BatchAccounts(ctx, in.BatchID, in.AsOf, in.Range.After, in.Range.Last); err != nil {
+			return review.ScoreResult{}, fmt.Errorf("list the chunk's accounts: %w", err)
+		}
+	}
+	if len(accounts) == 0 {
+		// History of no accounts would be the history of all of them.
+		return review.ScoreResult{Tiers: map[risk.Tier]int{}}, nil
+	}
+	rows, err := a.Store.History(ctx, accounts, in.AsOf)
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load history: %w", err)
 	}
@@ -248,7 +276,7 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
 		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
 	}
-	previous, err := a.Store.LatestScores(ctx, in.AsOf, in.Accounts...)
+	previous, err := a.Store.LatestScores(ctx, in.AsOf, accounts...)
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load previous scores: %w", err)
 	}

@@ -67,8 +67,45 @@ func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...strin
 	return res
 }
 
+// scoreChunks scores every chunk of an ingest as the scan does, by its
+// bounds, and merges what the chunks found.
+func scoreChunks(t *testing.T, env *testsuite.TestActivityEnvironment, res review.IngestResult, jump int) review.ScoreResult {
+	t.Helper()
+	all := review.ScoreResult{Tiers: map[risk.Tier]int{}}
+	for _, r := range res.Chunks {
+		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Range: &r, JumpPoints: jump, Peers: res.Peers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sr review.ScoreResult
+		if err := v.Get(&sr); err != nil {
+			t.Fatal(err)
+		}
+		for tier, n := range sr.Tiers {
+			all.Tiers[tier] += n
+		}
+		all.Candidates = append(all.Candidates, sr.Candidates...)
+		all.OpenReviews = append(all.OpenReviews, sr.OpenReviews...)
+	}
+	return all
+}
+
+// chunkAccounts lists the accounts of each chunk of an ingest.
+func chunkAccounts(t *testing.T, a *Activities, res review.IngestResult) [][]string {
+	t.Helper()
+	var out [][]string
+	for _, r := range res.Chunks {
+		ids, err := a.Store.BatchAccounts(context.Background(), res.BatchID, res.AsOf, r.After, r.Last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ids)
+	}
+	return out
+}
+
 func TestIngestIsIdempotentAndReportsRejectedRows(t *testing.T) {
-	_, env := newActivities(t)
+	a, env := newActivities(t)
 	bad, _ := filepath.Abs("../examples/bad_rows.csv")
 	first := ingest(t, env, book(t), bad)
 	again := ingest(t, env, book(t), bad)
@@ -88,8 +125,8 @@ func TestIngestIsIdempotentAndReportsRejectedRows(t *testing.T) {
 	}
 	// Valid rows of the bad file still go through.
 	found := false
-	for _, id := range first.Accounts {
-		found = found || id == "A-9001"
+	for _, chunk := range chunkAccounts(t, a, first) {
+		found = found || slices.Contains(chunk, "A-9001")
 	}
 	if !found {
 		t.Error("a valid account of bad_rows.csv was dropped")
@@ -107,17 +144,7 @@ func TestIngestRefusesMissingFilesForGood(t *testing.T) {
 func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	score := func() review.ScoreResult {
-		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers, JumpPoints: 15})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sr review.ScoreResult
-		if err := v.Get(&sr); err != nil {
-			t.Fatal(err)
-		}
-		return sr
-	}
+	score := func() review.ScoreResult { return scoreChunks(t, env, res, 15) }
 	sr := score()
 	atRisk := sr.Tiers[risk.Critical] + sr.Tiers[risk.Elevated]
 	if atRisk == 0 || len(sr.Candidates) != atRisk {
@@ -145,8 +172,8 @@ func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scores) != len(res.Accounts) {
-		t.Errorf("%d stored scores for %d accounts (a rescore must not duplicate)", len(scores), len(res.Accounts))
+	if len(scores) != res.AccountCount {
+		t.Errorf("%d stored scores for %d accounts (a rescore must not duplicate)", len(scores), res.AccountCount)
 	}
 }
 
@@ -249,9 +276,7 @@ func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
 func TestBuildReportAfterAScan(t *testing.T) {
 	_, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers}); err != nil {
-		t.Fatal(err)
-	}
+	scoreChunks(t, env, res, 0)
 	v, err := env.ExecuteActivity("BuildReport", review.SummaryInput{Save: true})
 	if err != nil {
 		t.Fatal(err)
@@ -271,8 +296,8 @@ func TestBuildReportAfterAScan(t *testing.T) {
 	for _, n := range s.Tiers {
 		total += n
 	}
-	if s.Week != res.AsOf || total != len(res.Accounts) {
-		t.Errorf("summary of %s counts %d accounts, want %d as of %s", s.Week, total, len(res.Accounts), res.AsOf)
+	if s.Week != res.AsOf || total != res.AccountCount {
+		t.Errorf("summary of %s counts %d accounts, want %d as of %s", s.Week, total, res.AccountCount, res.AsOf)
 	}
 	if !strings.HasPrefix(rep.Register, "account_id") && !strings.Contains(strings.SplitN(rep.Register, "\n", 2)[0], "account") {
 		t.Errorf("register CSV header: %.80s", rep.Register)
@@ -285,16 +310,12 @@ func TestBuildReportAfterAScan(t *testing.T) {
 func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: res.Accounts, Peers: res.Peers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = v
+	scoreChunks(t, env, res, 0)
 	stored, err := a.Store.ScoresAsOf(context.Background(), res.AsOf, "A-1001")
 	if err != nil || len(stored) != 1 {
 		t.Fatalf("stored scores of A-1001: %v %v", stored, err)
 	}
-	v, err = env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+	v, err := env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,11 +395,14 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	for _, s := range a.Model.ScorePortfolio(batch.Rows, asOf) {
 		want[s.AccountID] = s
 	}
+	if len(res.Chunks) != 4 || res.AccountCount != 120 {
+		t.Fatalf("120 accounts in chunks of 30: %d accounts, chunks %+v", res.AccountCount, res.Chunks)
+	}
+	scoreChunks(t, env, res, 0)
 	chunkAlone := 0
-	for lo := 0; lo < len(res.Accounts); lo += 30 {
-		chunk := res.Accounts[lo:min(lo+30, len(res.Accounts))]
-		if _, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Accounts: chunk, Peers: res.Peers}); err != nil {
-			t.Fatal(err)
+	for _, chunk := range chunkAccounts(t, a, res) {
+		if len(chunk) != 30 {
+			t.Fatalf("a chunk of %d accounts, want 30: %v", len(chunk), chunk)
 		}
 		var rows []snapshot.Snapshot
 		for _, r := range batch.Rows {

@@ -149,22 +149,37 @@ type ScanInput struct {
 
 // IngestResult is what ingesting the scan's files produced.
 type IngestResult struct {
-	BatchID  string               `json:"batch_id"`
-	Files    []string             `json:"files"`
-	AsOf     string               `json:"as_of"`
-	Rows     int                  `json:"rows"`
-	Accounts []string             `json:"accounts"`
-	Rejected []snapshot.Rejection `json:"rejected"`
-	Warnings []string             `json:"warnings"`
+	BatchID string   `json:"batch_id"`
+	Files   []string `json:"files"`
+	AsOf    string   `json:"as_of"`
+	Rows    int      `json:"rows"`
+	// AccountCount accounts have a row for a week up to AsOf; Chunks names
+	// them by id bounds, so the scan's history stays small however large
+	// the book. Accounts is what scans recorded before chunks had bounds:
+	// replays of their histories read it; new ingests leave it empty.
+	AccountCount int                  `json:"account_count"`
+	Chunks       []AccountRange       `json:"chunks,omitempty"`
+	Accounts     []string             `json:"accounts,omitempty"`
+	Rejected     []snapshot.Rejection `json:"rejected"`
+	Warnings     []string             `json:"warnings"`
 	// Peers are the whole book's usage levels as of AsOf, for every chunk.
 	Peers risk.PeerLevels `json:"peers"`
 }
 
-// ScoreRequest scores a chunk of a batch's accounts.
+// AccountRange is a chunk of a batch's accounts, in id order: after
+// (exclusive; "" = from the first) up to last (inclusive).
+type AccountRange struct {
+	After string `json:"after,omitempty"`
+	Last  string `json:"last"`
+}
+
+// ScoreRequest scores a chunk of a batch's accounts: those in Range or,
+// from scans recorded before ranges, those listed in Accounts.
 type ScoreRequest struct {
 	BatchID    string          `json:"batch_id"`
 	AsOf       string          `json:"as_of"`
-	Accounts   []string        `json:"accounts"`
+	Range      *AccountRange   `json:"range,omitempty"`
+	Accounts   []string        `json:"accounts,omitempty"`
 	JumpPoints int             `json:"jump_points"`
 	Peers      risk.PeerLevels `json:"peers"`
 }

@@ -208,6 +208,15 @@ func TestScoreInPartsWithBookPeers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var raw peersJSON
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for g, slots := range raw.Levels {
+		if len(slots) > m.Windows.RecentWeeks+m.Windows.BaselineWeeks {
+			t.Fatalf("group %d carries %d weeks: the normal ones past the trend window must be left out", g, len(slots))
+		}
+	}
 	var levels PeerLevels
 	if err := json.Unmarshal(data, &levels); err != nil {
 		t.Fatalf("%v in %s", err, data)

@@ -217,6 +217,14 @@ type peersJSON struct {
 	Levels [][][peerSeries]float32 `json:"levels,omitempty"`
 }
 
+// normalLevel is a trend slot where no series dipped.
+var normalLevel = func() (l [peerSeries]float32) {
+	for s := range l {
+		l[s] = 1
+	}
+	return l
+}()
+
 // MarshalJSON writes the levels.
 func (p PeerLevels) MarshalJSON() ([]byte, error) {
 	if p.f == nil {
@@ -225,7 +233,7 @@ func (p PeerLevels) MarshalJSON() ([]byte, error) {
 	out := peersJSON{AsOf: p.asOf, Groups: p.f.groups, Levels: make([][][peerSeries]float32, len(p.f.level))}
 	for g := range p.f.level {
 		n := maxWindow
-		for n > 0 && p.f.level[g][n-1] == [peerSeries]float32{1, 1, 1} {
+		for n > 0 && p.f.level[g][n-1] == normalLevel {
 			n--
 		}
 		out.Levels[g] = p.f.level[g][:n]
@@ -249,7 +257,7 @@ func (p *PeerLevels) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("peers: group %d has %d weeks, at most %d", g, len(slots), maxWindow)
 		}
 		for i := range f.level[g] {
-			f.level[g][i] = [peerSeries]float32{1, 1, 1}
+			f.level[g][i] = normalLevel
 		}
 		copy(f.level[g][:], slots)
 	}

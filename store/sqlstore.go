@@ -180,6 +180,32 @@ func (s *sqlStore) History(ctx context.Context, accountIDs []string, through str
 	return out, nil
 }
 
+func (s *sqlStore) BatchAccounts(ctx context.Context, batchID, through, after, last string) ([]string, error) {
+	// The (account_id, week) index serves the range; the batch filters it.
+	var w where
+	w.cmp("account_id", ">", after)
+	w.cmp("account_id", "<=", last)
+	w.cmp("week", "<=", through)
+	w.eq("batch_id", batchID)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT account_id FROM snapshots`+w.String()+` ORDER BY account_id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("accounts of batch %s: %w", batchID, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("accounts of batch %s: %w", batchID, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("accounts of batch %s: %w", batchID, err)
+	}
+	return ids, nil
+}
+
 func (s *sqlStore) history(ctx context.Context, accountIDs []string, through string) ([]snapshot.Snapshot, error) {
 	var w where
 	w.in("s.account_id", accountIDs)

@@ -73,6 +73,11 @@ type Store interface {
 	// (YYYY-MM-DD), ordered by account and week. When batches overlap, the
 	// row of the most recently ingested batch stands for its account and week.
 	History(ctx context.Context, accountIDs []string, through string) ([]snapshot.Snapshot, error)
+	// BatchAccounts returns, in order, the ids of the accounts with a row in
+	// the batch for a week on or before through, from after (exclusive; ""
+	// = the first) up to last (inclusive): one chunk of a scan, named by
+	// its bounds so that the scan never carries the whole list.
+	BatchAccounts(ctx context.Context, batchID, through, after, last string) ([]string, error)
 
 	// SaveScores stores assessments; one per (account, as-of week, config
 	// hash) is kept and a repeated one writes nothing.

@@ -196,6 +196,27 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 		if len(all) != 5 || all[2].Week != day(week3) || all[4].AccountID != "A-3" {
 			t.Fatalf("History(all) = %+v", all)
 		}
+
+		// A scan's chunks by their bounds: only the batch's accounts, only
+		// up to the scored week, after (exclusive) to last (inclusive).
+		for _, c := range []struct {
+			batch, through, after, last string
+			want                        []string
+		}{
+			{"old", week3, "", "A-3", []string{"A-1", "A-2", "A-3"}},
+			{"old", week3, "A-1", "A-2", []string{"A-2"}},
+			{"old", week3, "A-3", "A-9", nil},
+			{"new", week3, "", "A-9", []string{"A-1"}},
+			{"new", week1, "", "A-9", nil}, // its rows are for weeks 2 and 3
+		} {
+			got, err := st.BatchAccounts(ctx, c.batch, c.through, c.after, c.last)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("BatchAccounts(%s, %s, %q, %q) = %v, want %v", c.batch, c.through, c.after, c.last, got, c.want)
+			}
+		}
 	})
 
 	t.Run("BatchLargerThanOneStatement", func(t *testing.T) {

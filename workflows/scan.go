@@ -39,29 +39,32 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 		BatchID:  ing.BatchID,
 		AsOf:     ing.AsOf,
 		Rows:     ing.Rows,
-		Accounts: len(ing.Accounts),
+		Accounts: max(ing.AccountCount, len(ing.Accounts)),
 		Tiers:    map[risk.Tier]int{},
 		Rejected: ing.Rejected,
 		Warnings: ing.Warnings,
 	}
 
-	// Score the batch in chunks, in parallel; each chunk is one activity.
+	// Score the batch in chunks, in parallel; each chunk is one activity,
+	// named by its bounds. Scans recorded before bounds listed the accounts
+	// instead: the recorded Ingest result says which, so replay is stable.
+	var requests []review.ScoreRequest
+	for _, r := range ing.Chunks {
+		requests = append(requests, review.ScoreRequest{Range: &r})
+	}
 	chunk := in.ChunkSize
 	if chunk <= 0 {
 		chunk = DefaultChunkSize
 	}
+	for start := 0; start < len(ing.Accounts); start += chunk {
+		requests = append(requests, review.ScoreRequest{Accounts: ing.Accounts[start:min(start+chunk, len(ing.Accounts))]})
+	}
 	scoreCtx := withDefaultActivityOptions(ctx)
 	scoreCtx = workflow.WithStartToCloseTimeout(scoreCtx, 10*time.Minute)
 	var futures []workflow.Future
-	for start := 0; start < len(ing.Accounts); start += chunk {
-		end := min(start+chunk, len(ing.Accounts))
-		futures = append(futures, workflow.ExecuteActivity(scoreCtx, ActScoreChunk, review.ScoreRequest{
-			BatchID:    ing.BatchID,
-			AsOf:       ing.AsOf,
-			Accounts:   ing.Accounts[start:end],
-			JumpPoints: in.JumpPoints,
-			Peers:      ing.Peers,
-		}))
+	for _, req := range requests {
+		req.BatchID, req.AsOf, req.JumpPoints, req.Peers = ing.BatchID, ing.AsOf, in.JumpPoints, ing.Peers
+		futures = append(futures, workflow.ExecuteActivity(scoreCtx, ActScoreChunk, req))
 	}
 	var candidates []review.Candidate
 	for _, f := range futures {

@@ -17,26 +17,48 @@ import (
 )
 
 func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
+	accounts := []string{"A-1", "A-2", "A-3", "A-4", "A-5"}
+	ingests := map[string]review.IngestResult{
+		// Chunks named by their bounds, as Ingest writes them now.
+		"ranges": {AccountCount: 5, Chunks: []review.AccountRange{{Last: "A-2"}, {After: "A-2", Last: "A-4"}, {After: "A-4", Last: "A-5"}}},
+		// The account list that scans recorded before bounds carried.
+		"listed": {Accounts: accounts},
+	}
+	for name, ing := range ingests {
+		t.Run(name, func(t *testing.T) { testScan(t, accounts, ing) })
+	}
+}
+
+func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 	var ts testsuite.WorkflowTestSuite
 	ts.SetLogger(quietLogger)
 	env := ts.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
 
-	accounts := []string{"A-1", "A-2", "A-3", "A-4", "A-5"}
+	ing.BatchID, ing.AsOf, ing.Rows = "batch-1", "2026-11-16", 60
+	ing.Rejected = []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}
 	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
-		return review.IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", Rows: 60, Accounts: accounts,
-			Rejected: []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}}, nil
+		return ing, nil
 	}, activity.RegisterOptions{Name: ActIngest})
 	var (
 		mu     sync.Mutex // the chunks are scored in parallel
 		chunks [][]string
 	)
 	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+		ids := in.Accounts
+		if in.Range != nil {
+			ids = nil
+			for _, id := range accounts {
+				if id > in.Range.After && id <= in.Range.Last {
+					ids = append(ids, id)
+				}
+			}
+		}
 		mu.Lock()
-		chunks = append(chunks, in.Accounts)
+		chunks = append(chunks, ids)
 		mu.Unlock()
 		res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
-		for _, id := range in.Accounts {
+		for _, id := range ids {
 			switch id {
 			case "A-2":
 				res.Tiers[risk.Elevated]++
@@ -68,7 +90,7 @@ func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
 	var res review.ScanResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 
-	require.Len(t, chunks, 3, "5 accounts in chunks of 2")
+	require.ElementsMatch(t, [][]string{{"A-1", "A-2"}, {"A-3", "A-4"}, {"A-5"}}, chunks, "5 accounts in chunks of 2")
 	require.Equal(t, 5, res.Accounts)
 	require.Equal(t, map[risk.Tier]int{risk.Healthy: 2, risk.Elevated: 1, risk.Critical: 2}, res.Tiers)
 	require.Len(t, res.Started, 2)
