@@ -112,7 +112,9 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 		}
 		l := 0
 		switch {
-		case started(InvoiceOverdue, t) && !due.Before(weeks[min(start[InvoiceOverdue], len(weeks)-1)].AddDate(0, 0, -30)):
+		// The pattern may have started before the window (a long onset in a
+		// short window): its week is counted from the first one.
+		case started(InvoiceOverdue, t) && !due.Before(w0.AddDate(0, 0, 7*start[InvoiceOverdue]-30)):
 			l = math.MaxInt32
 		case a.SlowPayer:
 			l = 15 + rng.IntN(16)

@@ -253,3 +253,15 @@ func TestBookMixUnderDefaultModel(t *testing.T) {
 		}
 	}
 }
+
+// TestShortWindowsWithLongOnsets generates windows shorter than the
+// longest onsets: a churner's decline may then begin before the first
+// week, and every pattern must still be drawn from there.
+func TestShortWindowsWithLongOnsets(t *testing.T) {
+	for weeks := 2; weeks <= 12; weeks += 2 {
+		rows, churn := Portfolio(Options{Accounts: 300, Weeks: weeks, Seed: int64(weeks), ChurnRate: 0.3})
+		if len(rows) == 0 || len(churn) == 0 {
+			t.Fatalf("%d weeks: %d rows, %d churners", weeks, len(rows), len(churn))
+		}
+	}
+}
