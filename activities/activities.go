@@ -20,7 +20,9 @@ import (
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/draft"
@@ -52,7 +54,10 @@ type Activities struct {
 	// PagesURL is where the team reaches the worker's review pages; notices
 	// link their review there when it is set.
 	PagesURL string
-	Logger   *slog.Logger
+	// Temporal starts the reviews a scan asks for, on TaskQueue.
+	Temporal  client.Client
+	TaskQueue string
+	Logger    *slog.Logger
 
 	outboxMu sync.Mutex
 }
@@ -118,6 +123,41 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d rows rejected; the first %d are listed, all of them are in %s", len(batch.Rejected), maxRejectedInResult, path))
 	}
 	a.logger().Info("ingested", "batch_id", id, "files", files, "rows", len(batch.Rows), "rejected", len(batch.Rejected), "accounts", len(accounts), "as_of", res.AsOf)
+	return res, nil
+}
+
+// StartReviews starts a review for each candidate, in order, unless the
+// account already has one for the cycle (review IDs are never reused). A
+// retry resumes after the reviews an earlier attempt reported in its
+// heartbeat; one started just before a failure is then counted as already
+// open, never started twice.
+func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
+	var res review.StartReviewsResult
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &res); err != nil {
+			res = review.StartReviewsResult{}
+		}
+	}
+	for _, c := range in.Candidates[min(len(res.Started)+len(res.AlreadyOpen), len(in.Candidates)):] {
+		_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       review.ID(c.AccountID, in.Cycle),
+			TaskQueue:                a.TaskQueue,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			// Without it the client hands back the existing run as if new.
+			WorkflowExecutionErrorWhenAlreadyStarted: true,
+			TypedSearchAttributes:                    workflows.ReviewSearchAttributes(c),
+		}, review.ReviewWorkflow, workflows.ReviewInput(c, in.Cycle, in.Policy))
+		switch {
+		case err == nil:
+			res.Started = append(res.Started, c)
+		case temporal.IsWorkflowExecutionAlreadyStartedError(err):
+			res.AlreadyOpen = append(res.AlreadyOpen, c.AccountID)
+		default:
+			return res, fmt.Errorf("start review of %s: %w", c.AccountID, err)
+		}
+		activity.RecordHeartbeat(ctx, res)
+	}
 	return res, nil
 }
 

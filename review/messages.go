@@ -206,15 +206,37 @@ type ScoreResult struct {
 
 // ScanResult is what a PortfolioScan did.
 type ScanResult struct {
-	BatchID     string               `json:"batch_id"`
-	AsOf        string               `json:"as_of"`
-	Rows        int                  `json:"rows"`
-	Accounts    int                  `json:"accounts"`
-	Tiers       map[risk.Tier]int    `json:"tiers"`
-	Started     []Candidate          `json:"started"`
-	AlreadyOpen []string             `json:"already_open"`
-	Rejected    []snapshot.Rejection `json:"rejected"`
-	Warnings    []string             `json:"warnings"`
+	BatchID  string            `json:"batch_id"`
+	AsOf     string            `json:"as_of"`
+	Rows     int               `json:"rows"`
+	Accounts int               `json:"accounts"`
+	Tiers    map[risk.Tier]int `json:"tiers"`
+	// Started and AlreadyOpen list the reviews, most severe first, up to
+	// MaxListed each; the counts are whole.
+	Started          []Candidate          `json:"started"`
+	StartedCount     int                  `json:"started_count"`
+	AlreadyOpen      []string             `json:"already_open"`
+	AlreadyOpenCount int                  `json:"already_open_count"`
+	Rejected         []snapshot.Rejection `json:"rejected"`
+	Warnings         []string             `json:"warnings"`
+}
+
+// MaxListed bounds the reviews a ScanResult lists, so a scan of a large
+// book returns a result Temporal can carry.
+const MaxListed = 500
+
+// StartReviewsRequest starts the reviews of some of a scan's candidates.
+type StartReviewsRequest struct {
+	Cycle      string      `json:"cycle"`
+	Policy     Policy      `json:"policy"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+// StartReviewsResult says which reviews started and which accounts already
+// had one for the cycle.
+type StartReviewsResult struct {
+	Started     []Candidate `json:"started"`
+	AlreadyOpen []string    `json:"already_open"`
 }
 
 // Report is the leadership summary of one week in every format, and the

@@ -89,10 +89,15 @@ func printScan(out io.Writer, res review.ScanResult) {
 		tiers = append(tiers, fmt.Sprintf("%s %d", t, res.Tiers[t]))
 	}
 	fmt.Fprintf(out, "Tiers: %s\n", strings.Join(tiers, ", "))
-	if len(res.Started) == 0 {
+	started, open := max(res.StartedCount, len(res.Started)), max(res.AlreadyOpenCount, len(res.AlreadyOpen))
+	if started == 0 {
 		fmt.Fprintln(out, "No new reviews started.")
 	} else {
-		fmt.Fprintf(out, "\nStarted %d reviews, awaiting the owners' approval:\n", len(res.Started))
+		listed := ""
+		if len(res.Started) < started {
+			listed = fmt.Sprintf(" (the %d most severe listed; `starter reviews list` has them all)", len(res.Started))
+		}
+		fmt.Fprintf(out, "\nStarted %d reviews, awaiting the owners' approval%s:\n", started, listed)
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "REVIEW\tTIER\tSCORE\tOWNER\tWHY")
 		for _, c := range res.Started {
@@ -100,8 +105,12 @@ func printScan(out io.Writer, res review.ScanResult) {
 		}
 		tw.Flush()
 	}
-	if len(res.AlreadyOpen) > 0 {
-		fmt.Fprintf(out, "\nAlready under review (nothing new started): %s\n", strings.Join(res.AlreadyOpen, ", "))
+	if open > 0 {
+		more := ""
+		if len(res.AlreadyOpen) < open {
+			more = fmt.Sprintf(" and %d more", open-len(res.AlreadyOpen))
+		}
+		fmt.Fprintf(out, "\nAlready under review (nothing new started): %s%s\n", strings.Join(res.AlreadyOpen, ", "), more)
 	}
 	if len(res.Rejected) > 0 {
 		fmt.Fprintf(out, "\nRejected rows (%d):\n", len(res.Rejected))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -170,6 +171,21 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 	res := scanWithID(t, c, cfg, "scan/first", examplePath(t))
 	if res.Accounts != 50 {
 		t.Fatalf("scanned %d accounts, want the 50 of the sample book", res.Accounts)
+	}
+	// The reviews are not the scan's children: a workflow may have at most
+	// 2,000 pending children, and a large book has more at-risk accounts.
+	iter := c.GetWorkflowHistory(ctx, "scan/first", "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enums.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED {
+			t.Fatalf("the scan started a review as its child: %v", e)
+		}
+	}
+	if res.StartedCount != len(res.Started) || res.StartedCount == 0 {
+		t.Fatalf("started %d, listed %d", res.StartedCount, len(res.Started))
 	}
 	// The scan's tiers are the score report's.
 	batch, err := snapshot.ReadFiles([]string{examplePath(t)})

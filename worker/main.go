@@ -124,7 +124,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	(&web.Server{Store: st, Logger: logger}).Register(mux)
 	logger.Info("review pages", "url", "http://"+srvHTTP.Addr)
 
-	acts, err := newActivities(cfg, st, logger)
+	acts, err := newActivities(cfg, st, c, logger)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func drafterName(cfg config.Config) string {
 	return "llm:" + cfg.LLM.Model + " (offline fallback)"
 }
 
-func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*activities.Activities, error) {
+func newActivities(cfg config.Config, st store.Store, c client.Client, logger *slog.Logger) (*activities.Activities, error) {
 	acts := &activities.Activities{
 		Store:        st,
 		Model:        cfg.Risk,
@@ -198,6 +198,8 @@ func newActivities(cfg config.Config, st store.Store, logger *slog.Logger) (*act
 		CalendarLink: cfg.LLM.CalendarLink,
 		DataDir:      cfg.DataDir,
 		Logger:       logger,
+		Temporal:     c,
+		TaskQueue:    cfg.Temporal.TaskQueue,
 	}
 	acts.PagesURL = cfg.Notify.PagesURL
 	if cfg.Notify.WebhookURL != "" {

@@ -26,6 +26,7 @@ const (
 	ActRecordEvent    = "RecordEvent"
 	ActNotify         = "Notify"
 	ActBuildReport    = "BuildReport"
+	ActStartReviews   = "StartReviews"
 )
 
 // ErrPermanentLLM is the application error type of an LLM failure that no

@@ -80,39 +80,73 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 	}
 	sortCandidates(candidates)
 
-	// Start the reviews. They outlive the scan (ABANDON), and an ID that was
-	// ever used for this account and cycle is never reused.
+	// Start the reviews, most severe first. An activity starts them through
+	// the client in batches: they outlive the scan, and a workflow may have
+	// at most 2,000 pending children, which a large book's at-risk accounts
+	// pass. Scans recorded before this started them as children.
+	var err error
+	if workflow.GetVersion(ctx, "start-reviews-by-activity", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		err = startChildReviews(ctx, in, ing.AsOf, candidates, &res)
+	} else {
+		err = startReviews(ctx, in, ing.AsOf, candidates, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.StartedCount, res.AlreadyOpenCount = len(res.Started), len(res.AlreadyOpen)
+	sort.Strings(res.AlreadyOpen)
+	res.Started = res.Started[:min(len(res.Started), review.MaxListed)]
+	res.AlreadyOpen = res.AlreadyOpen[:min(len(res.AlreadyOpen), review.MaxListed)]
+	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
+		"started", res.StartedCount, "already_open", res.AlreadyOpenCount, "rejected", len(res.Rejected))
+	return res, nil
+}
+
+// startBatch is how many reviews one StartReviews activity starts.
+const startBatch = 200
+
+// startReviews starts the candidates' reviews through StartReviews
+// activities, startBatch at a time, all batches at once.
+func startReviews(ctx workflow.Context, in review.ScanInput, cycle string, candidates []review.Candidate, res *review.ScanResult) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	var futures []workflow.Future
+	for lo := 0; lo < len(candidates); lo += startBatch {
+		futures = append(futures, workflow.ExecuteActivity(actx, ActStartReviews, review.StartReviewsRequest{
+			Cycle: cycle, Policy: in.Policy, Candidates: candidates[lo:min(lo+startBatch, len(candidates))],
+		}))
+	}
+	for _, f := range futures {
+		var sr review.StartReviewsResult
+		if err := f.Get(ctx, &sr); err != nil {
+			return fmt.Errorf("start reviews: %w", err)
+		}
+		res.Started = append(res.Started, sr.Started...)
+		res.AlreadyOpen = append(res.AlreadyOpen, sr.AlreadyOpen...)
+	}
+	return nil
+}
+
+// startChildReviews is how scans recorded before StartReviews started the
+// reviews: as child workflows that outlive the scan (ABANDON). It stays for
+// their replay.
+func startChildReviews(ctx workflow.Context, in review.ScanInput, cycle string, candidates []review.Candidate, res *review.ScanResult) error {
 	type started struct {
 		c review.Candidate
 		f workflow.ChildWorkflowFuture
 	}
 	var children []started
 	for _, c := range candidates {
-		id := review.ID(c.AccountID, ing.AsOf)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            id,
+			WorkflowID:            review.ID(c.AccountID, cycle),
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				AccountIDKey.ValueSet(c.AccountID),
-				OwnerKey.ValueSet(c.Owner),
-				RiskTierKey.ValueSet(string(c.Tier)),
-				RiskScoreKey.ValueSet(int64(c.Score)),
-				ReviewStateKey.ValueSet(string(review.AwaitingApproval)),
-			),
+			TypedSearchAttributes: ReviewSearchAttributes(c),
 		})
-		f := workflow.ExecuteChildWorkflow(cctx, review.ReviewWorkflow, review.ReviewInput{
-			ReviewID:    id,
-			AccountID:   c.AccountID,
-			AccountName: c.AccountName,
-			Owner:       c.Owner,
-			Cycle:       ing.AsOf,
-			Event:       c.Reason,
-			Tier:        c.Tier,
-			Score:       c.Score,
-			Policy:      in.Policy,
-		})
-		children = append(children, started{c, f})
+		children = append(children, started{c, workflow.ExecuteChildWorkflow(cctx, review.ReviewWorkflow, ReviewInput(c, cycle, in.Policy))})
 	}
 	for _, ch := range children {
 		err := ch.f.GetChildWorkflowExecution().Get(ctx, nil)
@@ -122,13 +156,37 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 		case isAlreadyStarted(err):
 			res.AlreadyOpen = append(res.AlreadyOpen, ch.c.AccountID)
 		default:
-			return res, fmt.Errorf("start review of %s: %w", ch.c.AccountID, err)
+			return fmt.Errorf("start review of %s: %w", ch.c.AccountID, err)
 		}
 	}
-	sort.Strings(res.AlreadyOpen)
-	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
-		"started", len(res.Started), "already_open", len(res.AlreadyOpen), "rejected", len(res.Rejected))
-	return res, nil
+	return nil
+}
+
+// ReviewInput is the input of candidate c's review in cycle.
+func ReviewInput(c review.Candidate, cycle string, policy review.Policy) review.ReviewInput {
+	return review.ReviewInput{
+		ReviewID:    review.ID(c.AccountID, cycle),
+		AccountID:   c.AccountID,
+		AccountName: c.AccountName,
+		Owner:       c.Owner,
+		Cycle:       cycle,
+		Event:       c.Reason,
+		Tier:        c.Tier,
+		Score:       c.Score,
+		Policy:      policy,
+	}
+}
+
+// ReviewSearchAttributes are the search attributes a new review starts
+// with, so `reviews list` finds it by account, owner, tier, score and state.
+func ReviewSearchAttributes(c review.Candidate) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		AccountIDKey.ValueSet(c.AccountID),
+		OwnerKey.ValueSet(c.Owner),
+		RiskTierKey.ValueSet(string(c.Tier)),
+		RiskScoreKey.ValueSet(int64(c.Score)),
+		ReviewStateKey.ValueSet(string(review.AwaitingApproval)),
+	)
 }
 
 // DefaultChunkSize is how many accounts one scoring activity handles when

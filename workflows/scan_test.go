@@ -2,14 +2,13 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
@@ -77,12 +76,16 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 	}, activity.RegisterOptions{Name: ActScoreChunk})
 
 	var startedIDs []string
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in review.ReviewInput) (review.Packet, error) {
-		return review.Packet{}, nil
-	}, workflowRegisterOptions(review.ReviewWorkflow))
-	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, ctx workflow.Context, args converter.EncodedValues) {
-		startedIDs = append(startedIDs, info.WorkflowExecution.ID)
-	})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
+		var res review.StartReviewsResult
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range in.Candidates {
+			startedIDs = append(startedIDs, review.ID(c.AccountID, in.Cycle))
+			res.Started = append(res.Started, c)
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: ActStartReviews})
 
 	env.ExecuteWorkflow(PortfolioScan, review.ScanInput{Files: []string{"x.csv"}, ChunkSize: 2, JumpPoints: 15})
 	require.True(t, env.IsWorkflowCompleted())
@@ -98,4 +101,62 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 	require.ElementsMatch(t, []string{review.ID("A-4", "2026-11-16"), review.ID("A-2", "2026-11-16")}, startedIDs)
 	require.Equal(t, []string{"A-5"}, res.AlreadyOpen)
 	require.Len(t, res.Rejected, 1, "rejected rows reach the scan's result")
+}
+
+// TestScanStartsManyReviewsInBatches scans a book with more at-risk accounts
+// than one workflow may have children: the reviews start through
+// StartReviews activities, startBatch at a time; accounts that already have
+// a review for the cycle are counted, and the result lists at most
+// review.MaxListed of each.
+func TestScanStartsManyReviewsInBatches(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	ts.SetLogger(quietLogger)
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
+
+	const n = 2500
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
+		return review.IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", AccountCount: n, Chunks: []review.AccountRange{{Last: "~"}}}, nil
+	}, activity.RegisterOptions{Name: ActIngest})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+		res := review.ScoreResult{Tiers: map[risk.Tier]int{risk.Critical: n}}
+		for i := range n {
+			res.Candidates = append(res.Candidates, review.Candidate{AccountID: fmt.Sprintf("A-%05d", i), Owner: "dana", Tier: risk.Critical, Score: 50 + i%50})
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: ActScoreChunk})
+	var (
+		mu      sync.Mutex
+		batches []int
+	)
+	env.RegisterActivityWithOptions(func(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
+		mu.Lock()
+		batches = append(batches, len(in.Candidates))
+		mu.Unlock()
+		var res review.StartReviewsResult
+		for _, c := range in.Candidates {
+			if c.Score == 99 { // these accounts already have this cycle's review
+				res.AlreadyOpen = append(res.AlreadyOpen, c.AccountID)
+			} else {
+				res.Started = append(res.Started, c)
+			}
+		}
+		return res, nil
+	}, activity.RegisterOptions{Name: ActStartReviews})
+
+	env.ExecuteWorkflow(PortfolioScan, review.ScanInput{Files: []string{"x.csv"}})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res review.ScanResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+
+	require.Len(t, batches, (n+startBatch-1)/startBatch)
+	for _, b := range batches {
+		require.LessOrEqual(t, b, startBatch)
+	}
+	require.Equal(t, n-n/50, res.StartedCount)
+	require.Equal(t, n/50, res.AlreadyOpenCount)
+	require.Len(t, res.Started, review.MaxListed)
+	require.Len(t, res.AlreadyOpen, n/50)
+	require.Equal(t, 98, res.Started[0].Score, "the most severe first")
 }
