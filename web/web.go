@@ -62,12 +62,18 @@ func (s *Server) reviews(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sortPackets(packets)
+	total := len(packets)
+	packets = packets[:min(total, maxRows)]
 	s.render(w, r, "reviews.html", struct {
 		Filter  store.PacketFilter
 		Packets []review.Packet
+		Total   int
 		States  []review.State
-	}{f, packets, []review.State{review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}})
+	}{f, packets, total, []review.State{review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}})
 }
+
+// maxRows bounds the reviews one page lists; the filters narrow the rest.
+const maxRows = 500
 
 // packet shows one review's decision packet.
 func (s *Server) packet(w http.ResponseWriter, r *http.Request) {

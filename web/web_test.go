@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,5 +108,45 @@ func TestPagesShowTheRecord(t *testing.T) {
 	}
 	if code, _ := get(t, srv.URL+"/summary?week=2020-01-06"); code != http.StatusNotFound {
 		t.Errorf("a week with no scores answers %d, want 404", code)
+	}
+}
+
+// TestReviewsPageListsTheMostUrgentFirst keeps the page readable for a
+// large book: at most maxRows reviews, the most urgent first, and a line
+// that says how many there are in all.
+func TestReviewsPageListsTheMostUrgentFirst(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = maxRows + 10
+	for i := range n {
+		id := fmt.Sprintf("A-%04d", i)
+		tier := risk.Elevated
+		if i == n-1 {
+			tier = risk.Critical
+		}
+		p := review.Packet{ReviewID: review.ID(id, "2026-11-16"), AccountID: id, Owner: "dana", Cycle: "2026-11-16", State: review.AwaitingApproval,
+			Severity: tier, Assessment: risk.Assessment{AccountID: id, Tier: tier, Score: 40 + i%50}, UpdatedAt: time.Now()}
+		if err := st.SavePacket(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mux := http.NewServeMux()
+	(&Server{Store: st}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	_, body := get(t, srv.URL+"/")
+	if rows := strings.Count(body, `<tr><td><a href="/review/`); rows != maxRows {
+		t.Errorf("%d rows, want %d", rows, maxRows)
+	}
+	if !strings.Contains(body, fmt.Sprintf("most urgent of %d reviews", n)) {
+		t.Errorf("the page does not say how many reviews there are")
+	}
+	first := strings.Index(body, `<tr><td><a href="/review/`)
+	if !strings.Contains(body[first:first+200], fmt.Sprintf("A-%04d", n-1)) {
+		t.Errorf("the critical review is not listed first: %.200s", body[first:])
 	}
 }
