@@ -45,9 +45,38 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 		Warnings: ing.Warnings,
 	}
 
-	// Score the batch in chunks, in parallel; each chunk is one activity,
-	// named by its bounds. Scans recorded before bounds listed the accounts
-	// instead: the recorded Ingest result says which, so replay is stable.
+	candidates, err := scoreChunks(ctx, in, ing, &res)
+	if err != nil {
+		return res, err
+	}
+
+	// Start the reviews, most severe first. An activity starts them through
+	// the client in batches: they outlive the scan, and a workflow may have
+	// at most 2,000 pending children, which a large book's at-risk accounts
+	// pass. Scans recorded before this started them as children.
+	if workflow.GetVersion(ctx, "start-reviews-by-activity", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		err = startChildReviews(ctx, in, ing.AsOf, candidates, &res)
+	} else {
+		err = startReviews(ctx, in, ing.AsOf, candidates, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.StartedCount, res.AlreadyOpenCount = len(res.Started), len(res.AlreadyOpen)
+	sort.Strings(res.AlreadyOpen)
+	res.Started = res.Started[:min(len(res.Started), review.MaxListed)]
+	res.AlreadyOpen = res.AlreadyOpen[:min(len(res.AlreadyOpen), review.MaxListed)]
+	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
+		"started", res.StartedCount, "already_open", res.AlreadyOpenCount, "rejected", len(res.Rejected))
+	return res, nil
+}
+
+// scoreChunks scores the batch in chunks, in parallel, one activity a
+// chunk, adds up the tiers and the accounts already under review into res,
+// and returns the candidates for a review, most severe first. Chunks are
+// named by their bounds; scans recorded before bounds listed the accounts
+// instead, and the recorded Ingest result says which, so replay is stable.
+func scoreChunks(ctx workflow.Context, in review.ScanInput, ing review.IngestResult, res *review.ScanResult) ([]review.Candidate, error) {
 	var requests []review.ScoreRequest
 	for _, r := range ing.Chunks {
 		requests = append(requests, review.ScoreRequest{Range: &r})
@@ -70,7 +99,7 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 	for _, f := range futures {
 		var sr review.ScoreResult
 		if err := f.Get(ctx, &sr); err != nil {
-			return res, fmt.Errorf("score: %w", err)
+			return nil, fmt.Errorf("score: %w", err)
 		}
 		for t, n := range sr.Tiers {
 			res.Tiers[t] += n
@@ -79,27 +108,7 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 		res.AlreadyOpen = append(res.AlreadyOpen, sr.OpenReviews...)
 	}
 	sortCandidates(candidates)
-
-	// Start the reviews, most severe first. An activity starts them through
-	// the client in batches: they outlive the scan, and a workflow may have
-	// at most 2,000 pending children, which a large book's at-risk accounts
-	// pass. Scans recorded before this started them as children.
-	var err error
-	if workflow.GetVersion(ctx, "start-reviews-by-activity", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		err = startChildReviews(ctx, in, ing.AsOf, candidates, &res)
-	} else {
-		err = startReviews(ctx, in, ing.AsOf, candidates, &res)
-	}
-	if err != nil {
-		return res, err
-	}
-	res.StartedCount, res.AlreadyOpenCount = len(res.Started), len(res.AlreadyOpen)
-	sort.Strings(res.AlreadyOpen)
-	res.Started = res.Started[:min(len(res.Started), review.MaxListed)]
-	res.AlreadyOpen = res.AlreadyOpen[:min(len(res.AlreadyOpen), review.MaxListed)]
-	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
-		"started", res.StartedCount, "already_open", res.AlreadyOpenCount, "rejected", len(res.Rejected))
-	return res, nil
+	return candidates, nil
 }
 
 // startBatch is how many reviews one StartReviews activity starts.
