@@ -133,6 +133,10 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 // open, never started twice.
 func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
 	var res review.StartReviewsResult
+	if a.Temporal == nil {
+		err := errors.New("this worker has no Temporal client to start reviews with")
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), "NoClient", err)
+	}
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &res); err != nil {
 			res = review.StartReviewsResult{}
