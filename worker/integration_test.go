@@ -16,13 +16,16 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
 
+	"github.com/churnwatch/churnwatch/activities"
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 var recordHistories = flag.Bool("record-histories", false, "write the histories of the integration test's workflows to ../workflows/testdata for the replay test")
@@ -298,5 +301,63 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 		writeHistory(t, c, second, "../workflows/testdata/review_rejected.json")
 		writeHistory(t, c, "summary/test", "../workflows/testdata/summary.json")
 		writeHistory(t, c, "scan/first", "../workflows/testdata/scan.json")
+	}
+}
+
+// TestStartReviewsResumesAndNeverStartsTwice drives the StartReviews
+// activity against the embedded server: a retry resumes after what its
+// heartbeat reported, and a second run finds every review already started
+// (review IDs are never reused). The reviews go to a queue no worker
+// polls, so they start and wait.
+func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	c := startWorker(t, cfg)
+	acts := &activities.Activities{Temporal: c, TaskQueue: "nobody-polls"}
+	var ts testsuite.WorkflowTestSuite
+	candidates := []review.Candidate{
+		{AccountID: "S-1", Owner: "dana", Tier: risk.Critical, Score: 90},
+		{AccountID: "S-2", Owner: "dana", Tier: risk.Elevated, Score: 50},
+		{AccountID: "S-3", Owner: "li.wei", Tier: risk.Elevated, Score: 45},
+	}
+	req := review.StartReviewsRequest{Cycle: "2026-11-16", Candidates: candidates}
+	run := func(resume *review.StartReviewsResult) review.StartReviewsResult {
+		t.Helper()
+		env := ts.NewTestActivityEnvironment()
+		env.RegisterActivity(acts)
+		if resume != nil {
+			env.SetHeartbeatDetails(*resume)
+		}
+		v, err := env.ExecuteActivity(workflows.ActStartReviews, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res review.StartReviewsResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	// An earlier attempt reported S-1 before it failed: S-1 is not tried again.
+	first := run(&review.StartReviewsResult{Started: candidates[:1]})
+	if len(first.Started) != 3 || len(first.AlreadyOpen) != 0 {
+		t.Fatalf("resumed run: %+v", first)
+	}
+	for _, id := range []string{"S-1", "S-2", "S-3"} {
+		_, err := c.DescribeWorkflowExecution(context.Background(), review.ID(id, "2026-11-16"), "")
+		if id == "S-1" && err == nil {
+			t.Errorf("the resumed run started S-1, which its heartbeat said was done")
+		}
+		if id != "S-1" && err != nil {
+			t.Errorf("review of %s: %v", id, err)
+		}
+	}
+
+	again := run(nil)
+	if len(again.Started) != 1 || again.Started[0].AccountID != "S-1" || len(again.AlreadyOpen) != 2 {
+		t.Fatalf("second run: started %+v, already open %v; want only S-1 new", again.Started, again.AlreadyOpen)
+	}
+	if again := run(nil); len(again.Started) != 0 || len(again.AlreadyOpen) != 3 {
+		t.Fatalf("third run started %+v", again.Started)
 	}
 }
