@@ -65,9 +65,14 @@ type TLS struct {
 	ServerName string `mapstructure:"server_name"`
 }
 
-// HTTP is the worker's HTTP listener (/healthz).
+// HTTP is the worker's HTTP listener: /healthz, the review pages and,
+// with a token, POST /api/snapshots.
 type HTTP struct {
 	Addr string `mapstructure:"addr"`
+	// APIToken is the bearer token POST /api/snapshots requires; empty =
+	// the endpoint is off.
+	APIToken    string `mapstructure:"api_token"`
+	MaxUploadMB int    `mapstructure:"max_upload_mb"`
 }
 
 // Store selects the decision record's database.
@@ -161,7 +166,7 @@ func Default() Config {
 			Port:         7233,
 			UIPort:       8233,
 		},
-		HTTP: HTTP{Addr: "127.0.0.1:8080"},
+		HTTP: HTTP{Addr: "127.0.0.1:8080", MaxUploadMB: 256},
 		LLM: LLM{
 			Timeout:           60 * time.Second,
 			MaxTokens:         1500,
@@ -322,6 +327,12 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.Addr != "" && !strings.Contains(c.HTTP.Addr, ":") {
 		bad("http.addr", "%q is not HOST:PORT", c.HTTP.Addr)
+	}
+	if c.HTTP.MaxUploadMB <= 0 {
+		bad("http.max_upload_mb", "must be positive")
+	}
+	if c.HTTP.APIToken != "" && len(c.HTTP.APIToken) < 16 {
+		bad("http.api_token", "must be at least 16 characters (it guards an endpoint that writes)")
 	}
 	if c.Store.DSN != "" && !strings.HasPrefix(c.Store.DSN, "postgres://") && !strings.HasPrefix(c.Store.DSN, "postgresql://") {
 		bad("store.dsn", "must be empty (SQLite in data_dir) or a postgres:// URL")
@@ -500,7 +511,7 @@ type Setting struct {
 }
 
 // secretKeys are never printed or logged.
-var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true}
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true}
 
 // Settings lists every key with its effective value, secrets masked.
 func (c Config) Settings() []Setting {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/churnwatch/churnwatch/risk"
 )
 
@@ -28,6 +30,10 @@ const (
 // ID is the stable workflow ID of an account's review for one cycle (the
 // Monday of the scored week), so a rescan never starts a duplicate.
 func ID(accountID, cycle string) string { return "review/" + accountID + "/" + cycle }
+
+// NewScanID is a fresh workflow ID for an on-demand scan: every scan runs,
+// and what it starts is deduplicated by review ID instead.
+func NewScanID() string { return "scan/" + uuid.NewString() }
 
 // PagePath is the path of a review's page among the worker's pages
 // (/review/<account>/<cycle>, each part escaped), from its ID.

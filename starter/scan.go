@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
 	"github.com/churnwatch/churnwatch/review"
@@ -57,7 +56,7 @@ func runScan(ctx context.Context, args []string, out io.Writer) error {
 	defer c.Close()
 
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        "scan/" + uuid.NewString(),
+		ID:        review.NewScanID(),
 		TaskQueue: cfg.Temporal.TaskQueue,
 	}, review.ScanWorkflow, cfg.ScanInput(files, *asOf))
 	if err != nil {

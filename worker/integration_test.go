@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/activities"
 	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/inbox"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -359,5 +362,60 @@ func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
 	}
 	if again := run(nil); len(again.Started) != 0 || len(again.AlreadyOpen) != 3 {
 		t.Fatalf("third run started %+v", again.Started)
+	}
+}
+
+// TestSnapshotUploadScans pushes the sample book to the worker's
+// /api/snapshots with ?scan=now, as an export job would: the file is kept
+// in the inbox, the scan runs and starts the reviews. Without the token
+// nothing is taken, and a worker without a configured token has no such
+// endpoint.
+func TestSnapshotUploadScans(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.HTTP.APIToken = "test-token-0123456789"
+	c := startWorker(t, cfg)
+	body, err := os.ReadFile(examplePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + cfg.HTTP.Addr + "/api/snapshots?name=week47.csv&scan=now"
+	post := func(token string) (*http.Response, inbox.Receipt) {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var rec inbox.Receipt
+		json.NewDecoder(resp.Body).Decode(&rec)
+		return resp, rec
+	}
+	if resp, _ := post("not-the-token"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong token: %s", resp.Status)
+	}
+	resp, rec := post(cfg.HTTP.APIToken)
+	if resp.StatusCode != http.StatusAccepted || rec.Rows != 600 || rec.ScanID == "" || filepath.Dir(rec.File) != cfg.InboxDir() {
+		t.Fatalf("upload: %s %+v", resp.Status, rec)
+	}
+	var res review.ScanResult
+	if err := c.GetWorkflow(context.Background(), rec.ScanID, "").Get(context.Background(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Accounts != 50 || res.StartedCount == 0 {
+		t.Fatalf("the uploaded book's scan: %d accounts, %d reviews started", res.Accounts, res.StartedCount)
+	}
+
+	plain := testConfig(t, t.TempDir())
+	startWorker(t, plain)
+	r, err := http.Post("http://"+plain.HTTP.Addr+"/api/snapshots?name=w.csv", "text/csv", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("a worker without http.api_token took an upload: %s", r.Status)
 	}
 }

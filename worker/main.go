@@ -27,6 +27,7 @@ import (
 	"github.com/churnwatch/churnwatch/activities"
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/inbox"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
@@ -123,6 +124,16 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	// The review, packet and summary pages read the decision record.
 	(&web.Server{Store: st, Logger: logger}).Register(mux)
 	logger.Info("review pages", "url", "http://"+srvHTTP.Addr)
+	if cfg.HTTP.APIToken != "" {
+		mux.Handle("POST /api/snapshots", &inbox.Handler{
+			Dir:       cfg.InboxDir(),
+			Token:     cfg.HTTP.APIToken,
+			MaxBytes:  int64(cfg.HTTP.MaxUploadMB) << 20,
+			StartScan: func(ctx context.Context, file string) (string, error) { return startScan(ctx, c, cfg, file) },
+			Logger:    logger,
+		})
+		logger.Info("snapshot uploads", "url", "http://"+srvHTTP.Addr+"/api/snapshots")
+	}
 
 	acts, err := newActivities(cfg, st, c, logger)
 	if err != nil {
@@ -223,6 +234,18 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 		})
 	}
 	return acts, nil
+}
+
+// startScan starts a scan of one file and returns its workflow ID.
+func startScan(ctx context.Context, c client.Client, cfg config.Config, file string) (string, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        review.NewScanID(),
+		TaskQueue: cfg.Temporal.TaskQueue,
+	}, review.ScanWorkflow, cfg.ScanInput([]string{file}, ""))
+	if err != nil {
+		return "", fmt.Errorf("start scan: %w", err)
+	}
+	return run.GetID(), nil
 }
 
 // serveHTTP serves mux, with /healthz: 200 once the worker polls, 503

@@ -1,0 +1,203 @@
+// Package inbox takes snapshot files pushed over HTTP, for the systems that
+// export a team's weekly snapshots (a warehouse job, a CRM sync): POST the
+// file to /api/snapshots and it is checked row by row, kept in the inbox
+// folder the weekly scheduled scan reads, and, on request, scanned at once.
+//
+// The endpoint writes, so it needs a bearer token (http.api_token); without
+// one configured the worker does not serve it.
+package inbox
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
+
+// Handler serves POST /api/snapshots.
+type Handler struct {
+	Dir      string // the inbox folder
+	Token    string // the bearer token a request must carry; never empty
+	MaxBytes int64  // the largest body taken
+	// StartScan scans one file now and returns the scan's workflow ID; nil
+	// when the worker cannot (then ?scan=now is refused).
+	StartScan func(ctx context.Context, file string) (string, error)
+	Logger    *slog.Logger
+}
+
+// Receipt is the answer to an upload.
+type Receipt struct {
+	File     string               `json:"file"` // where the inbox keeps it
+	Rows     int                  `json:"rows"` // valid rows
+	Accounts int                  `json:"accounts"`
+	Rejected []snapshot.Rejection `json:"rejected"`
+	Warnings []string             `json:"warnings"`
+	ScanID   string               `json:"scan_id,omitempty"`
+	Error    string               `json:"error,omitempty"`
+}
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$`)
+
+// ServeHTTP checks the token, reads the body as the snapshot file named by
+// ?name= (its extension gives the format; without a name, the
+// Content-Type does), reports every rejected row, and keeps the file when
+// at least one row is valid. ?scan=now also starts a scan of it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="churnwatch"`)
+		h.answer(w, http.StatusUnauthorized, Receipt{Error: "a bearer token (http.api_token) is required"})
+		return
+	}
+	name, err := fileName(r)
+	if err != nil {
+		h.answer(w, http.StatusBadRequest, Receipt{Error: err.Error()})
+		return
+	}
+	scanNow := r.URL.Query().Get("scan") == "now"
+	if scanNow && h.StartScan == nil {
+		h.answer(w, http.StatusBadRequest, Receipt{Error: "this worker cannot start scans"})
+		return
+	}
+	if err := os.MkdirAll(h.Dir, 0o755); err != nil {
+		h.fail(w, fmt.Errorf("create inbox: %w", err))
+		return
+	}
+
+	// Keep the body in a temporary file (not a snapshot extension, so a
+	// scheduled scan never reads it half written), then check it.
+	tmp, err := os.CreateTemp(h.Dir, ".upload-*.part")
+	if err != nil {
+		h.fail(w, fmt.Errorf("create upload: %w", err))
+		return
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	_, err = io.Copy(tmp, http.MaxBytesReader(w, r.Body, h.MaxBytes))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+		h.answer(w, http.StatusRequestEntityTooLarge, Receipt{Error: fmt.Sprintf("the body is over %d bytes (http.max_upload_mb)", h.MaxBytes)})
+		return
+	}
+	if err != nil {
+		h.answer(w, http.StatusBadRequest, Receipt{Error: "read the body: " + err.Error()})
+		return
+	}
+	batch, err := readFile(tmp.Name(), name)
+	rec := Receipt{Rows: len(batch.Rows), Accounts: countAccounts(batch.Rows), Rejected: batch.Rejected, Warnings: batch.Warnings}
+	if rec.Rejected == nil {
+		rec.Rejected = []snapshot.Rejection{}
+	}
+	if rec.Warnings == nil {
+		rec.Warnings = []string{}
+	}
+	switch {
+	case err != nil:
+		rec.Error = err.Error()
+		h.answer(w, http.StatusUnprocessableEntity, rec)
+		return
+	case rec.Rows == 0:
+		rec.Error = "no valid row: nothing was kept"
+		h.answer(w, http.StatusUnprocessableEntity, rec)
+		return
+	}
+
+	final := filepath.Join(h.Dir, time.Now().UTC().Format("20060102T150405.000000000Z")+"-"+name)
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		h.fail(w, fmt.Errorf("keep upload: %w", err))
+		return
+	}
+	rec.File = final
+	if scanNow {
+		id, err := h.StartScan(r.Context(), final)
+		if err != nil {
+			rec.Error = "kept, but the scan did not start: " + err.Error()
+			h.answer(w, http.StatusBadGateway, rec)
+			return
+		}
+		rec.ScanID = id
+	}
+	h.log().Info("snapshots received", "file", final, "rows", rec.Rows, "rejected", len(rec.Rejected), "scan_id", rec.ScanID)
+	h.answer(w, http.StatusAccepted, rec)
+}
+
+func (h *Handler) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && h.Token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(h.Token)) == 1
+}
+
+// fileName is the upload's name: ?name=, or one made from the
+// Content-Type. It must end in a snapshot extension and hold no path.
+func fileName(r *http.Request) (string, error) {
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
+		switch ct {
+		case "text/csv":
+			name = "snapshots.csv"
+		case "application/json":
+			name = "snapshots.json"
+		case "application/x-ndjson", "application/jsonl":
+			name = "snapshots.ndjson"
+		default:
+			return "", fmt.Errorf("say what the body is: ?name=FILE.csv|.json|.ndjson, or Content-Type text/csv, application/json or application/x-ndjson (got %q)", ct)
+		}
+	}
+	if !safeName.MatchString(name) {
+		return "", fmt.Errorf("name %q: letters, digits, '.', '_' and '-' only, no path", name)
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".json", ".ndjson", ".jsonl":
+		return name, nil
+	}
+	return "", fmt.Errorf("name %q: the extension must be .csv, .json, .ndjson or .jsonl", name)
+}
+
+// readFile checks the file at path as the snapshot file name.
+func readFile(path, name string) (snapshot.Batch, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return snapshot.Batch{}, err
+	}
+	defer f.Close()
+	return snapshot.Read(f, name)
+}
+
+func countAccounts(rows []snapshot.Snapshot) int {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.AccountID] = true
+	}
+	return len(seen)
+}
+
+func (h *Handler) answer(w http.ResponseWriter, code int, rec Receipt) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(rec)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	h.log().Error("snapshot upload", "error", err)
+	h.answer(w, http.StatusInternalServerError, Receipt{Error: "the upload could not be kept; see the worker log"})
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger == nil {
+		return slog.Default()
+	}
+	return h.Logger
+}

@@ -1,0 +1,118 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const header = "account_id,account_name,week,owner,arr,logins,dau_mau\n"
+
+func post(t *testing.T, h *Handler, target, token, contentType, body string) (int, Receipt) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var rec Receipt
+	if err := json.Unmarshal(w.Body.Bytes(), &rec); err != nil {
+		t.Fatalf("answer %d is not a receipt: %v\n%s", w.Code, err, w.Body)
+	}
+	return w.Code, rec
+}
+
+func snapshotFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestUploadKeepsValidRowsAndReportsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	var scanned []string
+	h := &Handler{Dir: dir, Token: "s3cret", MaxBytes: 1 << 20, StartScan: func(ctx context.Context, file string) (string, error) {
+		scanned = append(scanned, file)
+		return "scan/abc", nil
+	}}
+	body := header +
+		"A-1,Northwind,2026-11-16,dana,84000,120,0.41\n" +
+		"A-2,Globex,2026-11-16,li.wei,52000,80,1.7\n" + // dau_mau out of range
+		"A-3,Initech,2026-11-16,marco,31000,44,0.3\n"
+
+	if code, _ := post(t, h, "/api/snapshots?name=week47.csv", "", "", body); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", code)
+	}
+	if code, _ := post(t, h, "/api/snapshots?name=week47.csv", "wrong", "", body); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d, want 401", code)
+	}
+	if files := snapshotFiles(t, dir); len(files) != 0 {
+		t.Fatalf("refused uploads left %v", files)
+	}
+
+	code, rec := post(t, h, "/api/snapshots?name=week47.csv&scan=now", "s3cret", "", body)
+	if code != http.StatusAccepted || rec.Rows != 2 || rec.Accounts != 2 || rec.ScanID != "scan/abc" {
+		t.Fatalf("upload: %d %+v", code, rec)
+	}
+	if len(rec.Rejected) != 1 || rec.Rejected[0].File != "week47.csv" || rec.Rejected[0].Row != 3 || rec.Rejected[0].Field != "dau_mau" {
+		t.Errorf("rejected %+v, want week47.csv row 3 dau_mau", rec.Rejected)
+	}
+	kept, err := os.ReadFile(rec.File)
+	if err != nil || string(kept) != body || filepath.Dir(rec.File) != dir || !strings.HasSuffix(rec.File, "-week47.csv") {
+		t.Fatalf("kept %s (%v): %q", rec.File, err, kept)
+	}
+	if len(scanned) != 1 || scanned[0] != rec.File {
+		t.Errorf("scanned %v, want the kept file", scanned)
+	}
+	if files := snapshotFiles(t, dir); len(files) != 1 {
+		t.Errorf("the inbox holds %v, want the one file", files)
+	}
+
+	// NDJSON by Content-Type.
+	code, rec = post(t, h, "/api/snapshots", "s3cret", "application/x-ndjson",
+		`{"account_id":"A-9","account_name":"Umbrella","week":"2026-11-16","owner":"dana","arr":1000}`+"\n")
+	if code != http.StatusAccepted || rec.Rows != 1 || !strings.HasSuffix(rec.File, ".ndjson") {
+		t.Errorf("ndjson upload: %d %+v", code, rec)
+	}
+}
+
+func TestUploadRefusals(t *testing.T) {
+	dir := t.TempDir()
+	h := &Handler{Dir: dir, Token: "s3cret", MaxBytes: 200}
+	cases := []struct {
+		name, target, contentType, body string
+		code                            int
+		says                            string
+	}{
+		{"nothing valid", "/api/snapshots?name=w.csv", "", header + "A-1,,2026-11-16,dana,1,1,0.1\n", http.StatusUnprocessableEntity, "no valid row"},
+		{"a path in the name", "/api/snapshots?name=../../etc/w.csv", "", header, http.StatusBadRequest, "no path"},
+		{"not a snapshot file", "/api/snapshots?name=w.exe", "", header, http.StatusBadRequest, "extension"},
+		{"no name, no type", "/api/snapshots", "application/octet-stream", header, http.StatusBadRequest, "Content-Type"},
+		{"too large", "/api/snapshots?name=w.csv", "", header + strings.Repeat("A-1,N,2026-11-16,dana,1,1,0.1\n", 20), http.StatusRequestEntityTooLarge, "over 200 bytes"},
+		{"scan without a scanner", "/api/snapshots?name=w.csv&scan=now", "", header, http.StatusBadRequest, "cannot start scans"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, rec := post(t, h, c.target, "s3cret", c.contentType, c.body)
+			if code != c.code || !strings.Contains(rec.Error, c.says) {
+				t.Errorf("%d %q, want %d saying %q", code, rec.Error, c.code, c.says)
+			}
+		})
+	}
+	if files := snapshotFiles(t, dir); len(files) != 0 {
+		t.Errorf("refused uploads left %v in the inbox", files)
+	}
+}
