@@ -54,17 +54,23 @@ func book(t *testing.T) string {
 	return p
 }
 
-func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...string) review.IngestResult {
+// execute runs the named activity with arg and decodes its result.
+func execute[T any](t *testing.T, env *testsuite.TestActivityEnvironment, name string, arg any) T {
 	t.Helper()
-	v, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: files})
+	v, err := env.ExecuteActivity(name, arg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res review.IngestResult
+	var res T
 	if err := v.Get(&res); err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...string) review.IngestResult {
+	t.Helper()
+	return execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Files: files})
 }
 
 // scoreChunks scores every chunk of an ingest as the scan does, by its
@@ -73,14 +79,7 @@ func scoreChunks(t *testing.T, env *testsuite.TestActivityEnvironment, res revie
 	t.Helper()
 	all := review.ScoreResult{Tiers: map[risk.Tier]int{}}
 	for _, r := range res.Chunks {
-		v, err := env.ExecuteActivity("ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Range: &r, JumpPoints: jump, Peers: res.Peers})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sr review.ScoreResult
-		if err := v.Get(&sr); err != nil {
-			t.Fatal(err)
-		}
+		sr := execute[review.ScoreResult](t, env, "ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Range: &r, JumpPoints: jump, Peers: res.Peers})
 		for tier, n := range sr.Tiers {
 			all.Tiers[tier] += n
 		}
@@ -226,36 +225,15 @@ func TestNotifyWritesTheOutbox(t *testing.T) {
 func TestGatherScoreAndDraftOffline(t *testing.T) {
 	_, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	v, err := env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev review.Evidence
-	if err := v.Get(&ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := execute[review.Evidence](t, env, "GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 	if len(ev.History) != 12 {
 		t.Fatalf("history of %d weeks, want the book's 12", len(ev.History))
 	}
-	v, err = env.ExecuteActivity("ScoreAccount", ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a risk.Assessment
-	if err := v.Get(&a); err != nil {
-		t.Fatal(err)
-	}
+	a := execute[risk.Assessment](t, env, "ScoreAccount", ev)
 	if a.Tier != risk.Critical {
 		t.Errorf("the textbook account scores %s (%d)", a.Tier, a.Score)
 	}
-	v, err = env.ExecuteActivity("DraftOffline", review.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: a, FallbackReason: "the LLM drafter failed: 503"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d review.Draft
-	if err := v.Get(&d); err != nil {
-		t.Fatal(err)
-	}
+	d := execute[review.Draft](t, env, "DraftOffline", review.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: a, FallbackReason: "the LLM drafter failed: 503"})
 	if d.Drafter != "offline" || d.Brief == "" || len(d.Notes) == 0 || !strings.Contains(d.Notes[0], "503") {
 		t.Errorf("fallback draft: drafter %q, notes %v", d.Drafter, d.Notes)
 	}
@@ -277,14 +255,7 @@ func TestBuildReportAfterAScan(t *testing.T) {
 	_, env := newActivities(t)
 	res := ingest(t, env, book(t))
 	scoreChunks(t, env, res, 0)
-	v, err := env.ExecuteActivity("BuildReport", review.SummaryInput{Save: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep review.Report
-	if err := v.Get(&rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Save: true})
 	var s struct {
 		Week  string         `json:"week"`
 		Tiers map[string]int `json:"tiers"`
@@ -315,25 +286,11 @@ func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
 	if err != nil || len(stored) != 1 {
 		t.Fatalf("stored scores of A-1001: %v %v", stored, err)
 	}
-	v, err := env.ExecuteActivity("GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev review.Evidence
-	if err := v.Get(&ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := execute[review.Evidence](t, env, "GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 	if ev.Scored == nil {
 		t.Fatal("the scan's assessment did not reach the review")
 	}
-	v, err = env.ExecuteActivity("ScoreAccount", ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got risk.Assessment
-	if err := v.Get(&got); err != nil {
-		t.Fatal(err)
-	}
+	got := execute[risk.Assessment](t, env, "ScoreAccount", ev)
 	if got.Score != stored[0].Score || got.Tier != stored[0].Tier || got.Priority != stored[0].Priority {
 		t.Errorf("review scored %s %d (priority %d), the scan %s %d (priority %d)", got.Tier, got.Score, got.Priority, stored[0].Tier, stored[0].Score, stored[0].Priority)
 	}
@@ -377,14 +334,7 @@ func languageDipBook(t *testing.T) string {
 func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	a, env := newActivities(t)
 	path := languageDipBook(t)
-	v, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: []string{path}, ChunkSize: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res review.IngestResult
-	if err := v.Get(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Files: []string{path}, ChunkSize: 30})
 
 	batch, err := snapshot.ReadFiles([]string{path})
 	if err != nil {
@@ -434,14 +384,7 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	}
 
 	// The risk register ranks the whole week, not each chunk apart.
-	v, err = env.ExecuteActivity("BuildReport", review.SummaryInput{Week: res.AsOf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep review.Report
-	if err := v.Get(&rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Week: res.AsOf})
 	records, err := csv.NewReader(strings.NewReader(rep.Register)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
