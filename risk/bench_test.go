@@ -255,14 +255,8 @@ func BenchmarkIngestRowsAndScore100k(b *testing.B) {
 }
 
 func benchIngestAndScore(b *testing.B, run func(Model, string) (Report, snapshot.Batch)) {
-	path := portfolioFile(b, benchAccounts, benchWeeks)
 	m := DefaultModel()
-	floor := parseFloor(b, path)
-	peak := startPeakHeap()
-	b.ReportAllocs()
-	cpu0 := cpuSeconds()
-	b.ResetTimer()
-	for b.Loop() {
+	benchAgainstFloor(b, func(path string) {
 		r, batch := run(m, path)
 		if len(batch.Rejected) > 0 {
 			b.Fatalf("%d rejected: %+v", len(batch.Rejected), batch.Rejected[:min(3, len(batch.Rejected))])
@@ -270,6 +264,20 @@ func benchIngestAndScore(b *testing.B, run func(Model, string) (Report, snapshot
 		if len(r.Accounts) != benchAccounts {
 			b.Fatalf("%d assessments", len(r.Accounts))
 		}
+	})
+}
+
+// benchAgainstFloor runs op on the 100k x 12 file and reports its time,
+// CPU and peak heap against the encoding/csv parse floor.
+func benchAgainstFloor(b *testing.B, op func(path string)) {
+	path := portfolioFile(b, benchAccounts, benchWeeks)
+	floor := parseFloor(b, path)
+	peak := startPeakHeap()
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		op(path)
 	}
 	b.StopTimer()
 	cpu := cpuSeconds() - cpu0
@@ -286,44 +294,24 @@ func reportAgainstFloor(b *testing.B, floor time.Duration, cpu float64) {
 }
 
 func BenchmarkIngestOnly100k(b *testing.B) {
-	path := portfolioFile(b, benchAccounts, benchWeeks)
-	floor := parseFloor(b, path)
-	peak := startPeakHeap()
-	b.ReportAllocs()
-	cpu0 := cpuSeconds()
-	b.ResetTimer()
-	for b.Loop() {
+	benchAgainstFloor(b, func(path string) {
 		batch, err := snapshot.ReadFiles([]string{path})
 		if err != nil || len(batch.Rows) != benchAccounts*benchWeeks {
 			b.Fatalf("%v: %d rows", err, len(batch.Rows))
 		}
-	}
-	b.StopTimer()
-	cpu := cpuSeconds() - cpu0
-	peak.report(b)
-	reportAgainstFloor(b, floor, cpu)
+	})
 }
 
 // BenchmarkReadTable100k reads the same file into a snapshot.Table, the
 // compact row store (about 140 bytes a row, no pointers) for callers that
 // can score from it.
 func BenchmarkReadTable100k(b *testing.B) {
-	path := portfolioFile(b, benchAccounts, benchWeeks)
-	floor := parseFloor(b, path)
-	peak := startPeakHeap()
-	b.ReportAllocs()
-	cpu0 := cpuSeconds()
-	b.ResetTimer()
-	for b.Loop() {
+	benchAgainstFloor(b, func(path string) {
 		t, batch, err := snapshot.ReadTable([]string{path})
 		if err != nil || t.Len() != benchAccounts*benchWeeks || len(batch.Rejected) > 0 {
 			b.Fatalf("%v: %d rows", err, t.Len())
 		}
-	}
-	b.StopTimer()
-	cpu := cpuSeconds() - cpu0
-	peak.report(b)
-	reportAgainstFloor(b, floor, cpu)
+	})
 }
 
 // BenchmarkScorePortfolio100k scores an already ingested 100k x 12 portfolio.
