@@ -184,6 +184,16 @@ func formatNumbers(vs []float64) string {
 // FormatMoney writes an amount with thousands separators and a dollar sign,
 // rounded to whole units: 120000 -> "$120,000".
 func FormatMoney(v float64) string {
+	s := GroupThousands(v)
+	if neg, ok := strings.CutPrefix(s, "-"); ok {
+		return "-$" + neg
+	}
+	return "$" + s
+}
+
+// GroupThousands writes v rounded to whole units with thousands
+// separators: 120000 -> "120,000".
+func GroupThousands(v float64) string {
 	n := int64(math.Round(v))
 	neg := n < 0
 	if neg {
@@ -191,16 +201,16 @@ func FormatMoney(v float64) string {
 	}
 	s := strconv.FormatInt(n, 10)
 	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	if neg {
-		return "-$" + b.String()
-	}
-	return "$" + b.String()
+	return b.String()
 }
 
 func toJSON(v any) (string, error) {

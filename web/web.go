@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/churnwatch/churnwatch/prompts"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/store"
@@ -30,7 +31,7 @@ import (
 var templateFiles embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"money":   money,
+	"money":   prompts.GroupThousands,
 	"percent": percent,
 	"days":    days,
 	"join":    strings.Join,
@@ -141,18 +142,6 @@ func sortPackets(ps []review.Packet) {
 		}
 		return strings.Compare(a.ReviewID, b.ReviewID)
 	})
-}
-
-func money(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 0, 64)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func percent(v *float64) string {
