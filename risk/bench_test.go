@@ -387,3 +387,27 @@ func (w *bufferWriter) Read(p []byte) (int, error) {
 	w.off += n
 	return n, nil
 }
+
+// BenchmarkScoreTable100k scores an already read 100k x 12 Table, the
+// scoring half of BenchmarkIngestAndScore100k.
+func BenchmarkScoreTable100k(b *testing.B) {
+	path := portfolioFile(b, benchAccounts, benchWeeks)
+	t, batch, err := snapshot.ReadTable([]string{path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := DefaultModel()
+	runtime.GC()
+	b.ReportAllocs()
+	cpu0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		if r := m.NewTableReport(t, batch, time.Time{}); len(r.Accounts) != benchAccounts {
+			b.Fatalf("%d assessments", len(r.Accounts))
+		}
+	}
+	b.StopTimer()
+	cpu := cpuSeconds() - cpu0
+	b.ReportMetric(float64(benchAccounts*benchWeeks)*float64(b.N)/cpu, "account-weeks/cpu-s")
+	b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+}

@@ -43,6 +43,7 @@ type csvChunk struct {
 type chunkRecord struct {
 	row    int
 	fields int32  // one past its last field in ends
+	line   bool   // its one field is a line without quotes, for the worker to split
 	csvErr string // why the splitter could not read the record, or ""
 }
 
@@ -63,6 +64,13 @@ func (c *csvChunk) add(row int, fields [][]byte) {
 		c.ends = append(c.ends, int32(len(c.data)))
 	}
 	c.records = append(c.records, chunkRecord{row: row, fields: int32(len(c.ends))})
+}
+
+// addLine adds a record without quotes, unsplit.
+func (c *csvChunk) addLine(row int, line []byte) {
+	c.data = append(c.data, line...)
+	c.ends = append(c.ends, int32(len(c.data)))
+	c.records = append(c.records, chunkRecord{row: row, fields: int32(len(c.ends)), line: true})
 }
 
 func (c *csvChunk) addError(row int, reason string) {
@@ -90,9 +98,13 @@ func (c *csvChunk) parse(p *rowParser, record [][]byte) [][]byte {
 		if first > 0 {
 			start = c.ends[first-1]
 		}
-		for _, end := range fields {
-			record = append(record, c.data[start:end:end])
-			start = end
+		if r.line {
+			record = splitLine(record, c.data[start:fields[0]:fields[0]])
+		} else {
+			for _, end := range fields {
+				record = append(record, c.data[start:end:end])
+				start = end
+			}
 		}
 		first = r.fields
 		if len(record) != len(c.cols.fields) {
@@ -183,8 +195,9 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 	estimated := size <= 0
 	var err error
 	for {
+		var line []byte
 		var fields [][]byte
-		fields, err = sp.read()
+		line, fields, err = sp.readLineOrFields()
 		if err == io.EOF {
 			err = nil
 			break
@@ -212,7 +225,11 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 					rd.grow(int(size/perRow) + 64)
 				}
 			}
-			cur.add(row, fields)
+			if line != nil {
+				cur.addLine(row, line)
+			} else {
+				cur.add(row, fields)
+			}
 		}
 		if len(cur.records) == chunkRecords {
 			send()

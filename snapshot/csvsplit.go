@@ -111,7 +111,20 @@ func (s *csvSplitter) fill() {
 // returns io.EOF; a malformed record gives a *csv.ParseError (the reader
 // then goes on with the line after it); any other error is from r.
 func (s *csvSplitter) read() ([][]byte, error) {
-	var line []byte
+	line, fields, err := s.readLineOrFields()
+	if line != nil {
+		s.fields = splitLine(s.fields[:0], line)
+		return s.fields, nil
+	}
+	return fields, err
+}
+
+// readLineOrFields is read, except that a record without a quote, the
+// common case, comes back whole as line (its newline cut) for the caller
+// to split with splitLine, and fields is nil. The parallel reader hands
+// such lines to its workers unsplit: splitting is the larger part of
+// reading, and this goroutine is the one every row waits for.
+func (s *csvSplitter) readLineOrFields() (line []byte, fields [][]byte, err error) {
 	var errRead error
 	for errRead == nil {
 		line, errRead = s.readLine()
@@ -121,23 +134,27 @@ func (s *csvSplitter) read() ([][]byte, error) {
 		break
 	}
 	if errRead == io.EOF {
-		return nil, errRead
+		return nil, nil, errRead
 	}
 	if errRead == nil && bytes.IndexByte(line, '"') < 0 {
 		// No quote: the fields are the line's text between commas.
-		line = line[:len(line)-lengthNL(line)]
-		s.fields = s.fields[:0]
-		for {
-			i := bytes.IndexByte(line, ',')
-			if i < 0 {
-				s.fields = append(s.fields, line)
-				return s.fields, nil
-			}
-			s.fields = append(s.fields, line[:i])
-			line = line[i+1:]
-		}
+		return line[:len(line)-lengthNL(line)], nil, nil
 	}
-	return s.readQuoted(line, errRead)
+	fields, err = s.readQuoted(line, errRead)
+	return nil, fields, err
+}
+
+// splitLine appends to dst the fields of a record without quotes (its
+// newline cut): the text between its commas.
+func splitLine(dst [][]byte, line []byte) [][]byte {
+	for {
+		i := bytes.IndexByte(line, ',')
+		if i < 0 {
+			return append(dst, line)
+		}
+		dst = append(dst, line[:i])
+		line = line[i+1:]
+	}
 }
 
 // readQuoted is encoding/csv's readRecord (Go 1.26) for the settings above,
