@@ -113,43 +113,63 @@ type verdict struct {
 	signals []string
 }
 
-// rule judges one account history as of its last week.
-type rule func(hist []snapshot.Snapshot) verdict
+// portfolioRule judges the accounts due this week as of asOf, one verdict
+// each, seeing only the rows of t up to asOf (so it may compare an account
+// with the rest of the portfolio, never with the future).
+type portfolioRule func(t *snapshot.Table, asOf time.Time, due []*account) []verdict
 
-// portfolioRule judges every account as of asOf, seeing only rows up to
-// asOf (so it may compare an account with the rest of the portfolio, never
-// with the future).
-type portfolioRule func(rows []snapshot.Snapshot, asOf time.Time) map[string]verdict
-
-// perAccount lifts a rule over one history into a portfolio rule.
-func perAccount(r rule) portfolioRule {
-	return func(rows []snapshot.Snapshot, _ time.Time) map[string]verdict {
-		out := map[string]verdict{}
-		for _, h := range risk.GroupByAccount(rows) {
-			out[h[0].AccountID] = r(h)
+// modelRule scores the whole book as of each week, the way `starter score`
+// scores that week's file, peers and all.
+func modelRule(m risk.Model) portfolioRule {
+	return func(t *snapshot.Table, asOf time.Time, due []*account) []verdict {
+		pos := make(map[string]int, len(due))
+		for i, a := range due {
+			pos[a.id] = i
+		}
+		out := make([]verdict, len(due))
+		for _, a := range m.ScoreTable(t, asOf) {
+			i, ok := pos[a.AccountID]
+			if !ok {
+				continue
+			}
+			out[i].flagged = a.Tier.AtRisk()
+			for _, s := range a.Signals {
+				out[i].signals = append(out[i].signals, s.ID)
+			}
 		}
 		return out
 	}
 }
 
-// Run replays m over rows week by week and measures it against churn
-// (account id → churn date), beside the naive baseline. Each week is scored
-// the way `starter score` scores it: m.ScorePortfolio over the rows up to
-// that week.
-func Run(m risk.Model, rows []snapshot.Snapshot, churn map[string]time.Time, opts Options) Result {
-	model := func(prefix []snapshot.Snapshot, asOf time.Time) map[string]verdict {
-		out := map[string]verdict{}
-		for _, a := range m.ScorePortfolio(prefix, asOf) {
-			v := verdict{flagged: a.Tier.AtRisk()}
-			for _, s := range a.Signals {
-				v.signals = append(v.signals, s.ID)
-			}
-			out[a.AccountID] = v
+// naiveRule applies Naive to each due account's last two weeks.
+func naiveRule(t *snapshot.Table, _ time.Time, due []*account) []verdict {
+	out := make([]verdict, len(due))
+	var buf [2]snapshot.Snapshot
+	for i, a := range due {
+		last := a.rows[max(0, len(a.rows)-2):]
+		hist := buf[:len(last)]
+		for j, r := range last {
+			t.Row(int(r), &hist[j])
 		}
-		return out
+		out[i] = Naive(hist)
 	}
-	res := replay(model, rows, churn, opts)
-	res.Baseline = replay(perAccount(Naive), rows, churn, opts).Metrics
+	return out
+}
+
+// Run replays m over rows week by week and measures it against churn
+// (account id → churn date), beside the naive baseline; see RunTable.
+func Run(m risk.Model, rows []snapshot.Snapshot, churn map[string]time.Time, opts Options) Result {
+	return RunTable(m, snapshot.TableOf(rows), churn, opts)
+}
+
+// RunTable replays m over the rows of t week by week and measures it
+// against churn (account id → churn date), beside the naive baseline. Each
+// week is scored the way `starter score` scores it: m.ScoreTable as of that
+// week, which reads no later row. A Table holds a long history in a fifth
+// of the memory the rows take as Snapshots.
+func RunTable(m risk.Model, t *snapshot.Table, churn map[string]time.Time, opts Options) Result {
+	res := replay(modelRule(m), t, churn, opts)
+	res.Baseline = replay(naiveRule, t, churn, opts).Metrics
 	res.BaselineRule = NaiveRule
 	res.ConfigHash = m.Hash()
 	return res
@@ -158,7 +178,8 @@ func Run(m risk.Model, rows []snapshot.Snapshot, churn map[string]time.Time, opt
 // account is one account's progress through the replay.
 type account struct {
 	id          string
-	seen        int // weeks of history so far
+	rows        []int32 // its rows in t so far, by week
+	seen        int     // weeks of history so far
 	firstScored time.Time
 	isChurner   bool
 	churnDate   time.Time
@@ -168,8 +189,8 @@ type account struct {
 	alarmSigs   []string
 }
 
-// replay measures one rule over the rows.
-func replay(r portfolioRule, rows []snapshot.Snapshot, churn map[string]time.Time, opts Options) Result {
+// replay measures one rule over the rows of t.
+func replay(r portfolioRule, t *snapshot.Table, churn map[string]time.Time, opts Options) Result {
 	opts = opts.withDefaults()
 	res := Result{HorizonDays: opts.HorizonDays}
 	res.FirstSignalsChurners = map[string]int{}
@@ -179,28 +200,35 @@ func replay(r portfolioRule, rows []snapshot.Snapshot, churn map[string]time.Tim
 	res.FalseAlarmAccounts = []string{}
 	horizon := time.Duration(opts.HorizonDays) * 24 * time.Hour
 
-	sorted := slices.Clone(rows)
-	slices.SortStableFunc(sorted, func(a, b snapshot.Snapshot) int { return a.Week.Compare(b.Week) })
-	accounts := map[string]*account{}
+	// The rows in week order, rows of one week in the order they were added.
+	byWeek := make([]int32, t.Len())
+	for i := range byWeek {
+		byWeek[i] = int32(i)
+	}
+	slices.SortStableFunc(byWeek, func(i, j int32) int { return t.CompareWeeks(int(i), int(j)) })
+	accounts := make([]*account, t.Accounts()) // by the table's account number
 	var order []*account
 	flags, scoredWeeks := 0, 0
 	var first, last time.Time
-	for lo := 0; lo < len(sorted); {
-		w := sorted[lo].Week
+	for lo := 0; lo < len(byWeek); {
+		day := t.WeekDay(int(byWeek[lo]))
 		hi := lo
-		for hi < len(sorted) && sorted[hi].Week.Equal(w) {
+		for hi < len(byWeek) && t.WeekDay(int(byWeek[hi])) == day {
 			hi++
 		}
+		w := t.Week(int(byWeek[lo]))
 		// Accounts with a row this week that are due to be scored.
 		var due []*account
-		for _, s := range sorted[lo:hi] {
-			a := accounts[s.AccountID]
+		for _, i := range byWeek[lo:hi] {
+			a := accounts[t.Account(int(i))]
 			if a == nil {
-				a = &account{id: s.AccountID}
-				a.churnDate, a.isChurner = churn[s.AccountID]
-				accounts[s.AccountID] = a
+				id := t.AccountID(t.Account(int(i)))
+				a = &account{id: id}
+				a.churnDate, a.isChurner = churn[id]
+				accounts[t.Account(int(i))] = a
 				order = append(order, a)
 			}
+			a.rows = append(a.rows, i)
 			a.seen++
 			if a.seen < opts.WarmupWeeks || (!opts.From.IsZero() && w.Before(opts.From)) || (!opts.To.IsZero() && w.After(opts.To)) {
 				continue
@@ -219,12 +247,11 @@ func replay(r portfolioRule, rows []snapshot.Snapshot, churn map[string]time.Tim
 				first = w
 			}
 			last = w
-			verdicts := r(sorted[:hi], w)
-			for _, a := range due {
-				v := verdicts[a.id]
+			for k, v := range r(t, w, due) {
 				if !v.flagged {
 					continue
 				}
+				a := due[k]
 				flags++
 				switch {
 				case a.isChurner && a.churnDate.Sub(w) <= horizon && a.hit.IsZero():
@@ -284,8 +311,12 @@ func replay(r portfolioRule, rows []snapshot.Snapshot, churn map[string]time.Tim
 			res.FalseAlarmWeeks[snapshot.FormatDate(a.alarm)]++
 		}
 	}
+	known := make(map[string]bool, len(order))
+	for _, a := range order {
+		known[a.id] = true
+	}
 	for id := range churn {
-		if accounts[id] == nil {
+		if !known[id] {
 			res.UnknownChurn++
 		}
 	}

@@ -31,12 +31,16 @@ func history(id, first, last string, flags map[string]string) []snapshot.Snapsho
 }
 
 // scripted flags an account in exactly the weeks whose notes name signals.
-func scripted(hist []snapshot.Snapshot) verdict {
-	n := hist[len(hist)-1].Notes
-	if n == "" {
-		return verdict{}
+func scripted(t *snapshot.Table, _ time.Time, due []*account) []verdict {
+	out := make([]verdict, len(due))
+	var s snapshot.Snapshot
+	for i, a := range due {
+		t.Row(int(a.rows[len(a.rows)-1]), &s)
+		if s.Notes != "" {
+			out[i] = verdict{flagged: true, signals: strings.Split(s.Notes, ",")}
+		}
 	}
-	return verdict{flagged: true, signals: strings.Split(n, ",")}
+	return out
 }
 
 // A hand-built replay where every answer is known in advance.
@@ -61,7 +65,7 @@ func TestReplayArithmetic(t *testing.T) {
 		"C0": day("2026-01-01"), "C1": day("2026-03-20"), "C2": day("2026-03-06"),
 		"C3": day("2026-02-27"), "C4": day("2026-03-27"), "GONE": day("2026-02-01"),
 	}
-	got := replay(perAccount(scripted), rows, churn, Options{WarmupWeeks: 1, HorizonDays: 60})
+	got := replay(scripted, snapshot.TableOf(rows), churn, Options{WarmupWeeks: 1, HorizonDays: 60})
 	want := Metrics{
 		Accounts: 7, Churners: 4, FlaggedChurners: 2, NonChurners: 3, FalseAlarms: 1,
 		MedianLeadDays: 39, Recall: 0.5, Recall30d: 0.25, Recall60d: 0.25,
@@ -96,15 +100,15 @@ func TestReplayArithmetic(t *testing.T) {
 // Warm-up weeks and the From/To window limit which weeks are scored.
 func TestReplayWindow(t *testing.T) {
 	rows := history("N1", "2026-01-05", "2026-03-16", map[string]string{"2026-01-12": "x", "2026-03-09": "y"})
-	r := replay(perAccount(scripted), rows, nil, Options{WarmupWeeks: 3})
+	r := replay(scripted, snapshot.TableOf(rows), nil, Options{WarmupWeeks: 3})
 	if r.FalseAlarms != 1 || r.FirstSignalsFalseAlarms["y"] != 1 {
 		t.Errorf("warm-up: %+v", r.Metrics)
 	}
-	r = replay(perAccount(scripted), rows, nil, Options{WarmupWeeks: 1, To: day("2026-03-02")})
+	r = replay(scripted, snapshot.TableOf(rows), nil, Options{WarmupWeeks: 1, To: day("2026-03-02")})
 	if r.FalseAlarms != 1 || r.FirstSignalsFalseAlarms["x"] != 1 || r.To != "2026-03-02" {
 		t.Errorf("window: %+v", r)
 	}
-	r = replay(perAccount(scripted), rows, nil, Options{WarmupWeeks: 1, From: day("2026-01-19"), To: day("2026-03-02")})
+	r = replay(scripted, snapshot.TableOf(rows), nil, Options{WarmupWeeks: 1, From: day("2026-01-19"), To: day("2026-03-02")})
 	if r.FalseAlarms != 0 || r.NonChurners != 1 {
 		t.Errorf("window without flags: %+v", r.Metrics)
 	}

@@ -61,13 +61,19 @@ func tableBook(t *snapshot.Table) *book {
 
 func (b *book) accounts() int { return len(b.starts) - 1 }
 
-// history returns account g's rows, sorted by week, in the form
-// scoreIndexed takes: the slice and the account's indices into it, or,
-// for a table, the rows unpacked into *buf (reused from call to call).
-func (b *book) history(g int, buf *[]snapshot.Snapshot) ([]snapshot.Snapshot, []int32) {
+// history returns account g's rows up to day asOfDay, sorted by week, in
+// the form scoreIndexed takes: the slice and the account's indices into it
+// (which may run past asOfDay: the scorer stops at it), or, for a table,
+// the rows unpacked into *buf (reused from call to call). A replay scores
+// a long history as of each of its weeks, so a table unpacks only the rows
+// a score as of asOfDay can read.
+func (b *book) history(g int, buf *[]snapshot.Snapshot, asOfDay int64) ([]snapshot.Snapshot, []int32) {
 	idx := b.order[b.starts[g]:b.starts[g+1]]
 	if b.table == nil {
 		return b.rows, idx
+	}
+	for len(idx) > 0 && b.table.WeekDay(int(idx[len(idx)-1])) > asOfDay {
+		idx = idx[:len(idx)-1]
 	}
 	h := *buf
 	if cap(h) < len(idx) {
@@ -99,14 +105,27 @@ func (b *book) firstDay(g int) int64 {
 	return b.table.WeekDay(int(i))
 }
 
-// language returns the language of account g's latest row, the one a
-// scorer reads (scorer.lang).
-func (b *book) language(g int) string {
-	i := b.order[b.starts[g+1]-1]
+// language returns the language of account g's latest row at or before
+// day asOfDay, the one a scorer reads (scorer.lang), or of its first row
+// when it has none by then.
+func (b *book) language(g int, asOfDay int64) string {
+	k := b.starts[g+1] - 1
+	for k > b.starts[g] && b.day(b.order[k]) > asOfDay {
+		k--
+	}
+	i := b.order[k]
 	if b.table == nil {
 		return b.rows[i].Language
 	}
 	return b.table.Language(int(i))
+}
+
+// day is row i's week as a day number.
+func (b *book) day(i int32) int64 {
+	if b.table == nil {
+		return dayNumber(b.rows[i].Week)
+	}
+	return b.table.WeekDay(int(i))
 }
 
 // tableLatestWeek is LatestWeek over a table's rows.
@@ -132,13 +151,14 @@ func (m Model) score(b *book, asOf time.Time) []Assessment {
 // scoreBook is score with the peers given.
 func (m Model) scoreBook(b *book, asOf time.Time, peers *peerFactors) []Assessment {
 	out := make([]Assessment, b.accounts())
+	asOfDay := dayNumber(snapshot.Monday(asOf))
 	// Accounts are independent: score them on every core, each result in
 	// its own slot so the output does not depend on scheduling.
 	inParallel(len(out), func() func(lo, hi int) {
 		var buf []snapshot.Snapshot
 		return func(lo, hi int) {
 			for g := lo; g < hi; g++ {
-				rows, idx := b.history(g, &buf)
+				rows, idx := b.history(g, &buf, asOfDay)
 				out[g] = m.scoreIndexed(rows, idx, peers, asOf)
 			}
 		}

@@ -254,3 +254,28 @@ func TestScoreInPartsWithBookPeers(t *testing.T) {
 		t.Fatal("peers measured for one week were used for another")
 	}
 }
+
+// TestScoreAsOfReadsNoLaterRow scores a book as of a past week from all
+// its rows, and from only the rows up to that week, as a backtest replay
+// and a rescore with --as-of do: later rows, here a language that changes
+// afterwards (which would move accounts between peer groups), must not
+// change a thing.
+func TestScoreAsOfReadsNoLaterRow(t *testing.T) {
+	rows := languageBook(t)
+	asOf := rows[13].Week // the second "fr" dip week
+	for i := range rows {
+		if rows[i].Week.After(asOf) && i%3 == 0 {
+			rows[i].Language = "later"
+		}
+	}
+	var upTo []snapshot.Snapshot
+	for _, r := range rows {
+		if !r.Week.After(asOf) {
+			upTo = append(upTo, r)
+		}
+	}
+	m := DefaultModel()
+	want := m.ScorePortfolio(upTo, asOf)
+	sameAssessments(t, "rows", m.ScorePortfolio(rows, asOf), want)
+	sameAssessments(t, "table", m.ScoreTable(snapshot.TableOf(rows), asOf), want)
+}

@@ -335,7 +335,7 @@ func (c *PeerCounter) addBook(b *book) {
 			continue
 		}
 		c.counts[0]++
-		lang := b.language(g)
+		lang := b.language(g, asOfDay)
 		if lang == "" {
 			continue
 		}
@@ -367,7 +367,7 @@ func (c *PeerCounter) addBook(b *book) {
 		var buf []snapshot.Snapshot
 		return func(lo, hi int) {
 			for g := lo; g < hi; g++ {
-				rows, idx := b.history(g, &buf)
+				rows, idx := b.history(g, &buf, asOfDay)
 				*sc = scorer{}
 				sc.init(c.m, rows, idx, c.asOf)
 				pb.add(sc)

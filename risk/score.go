@@ -152,7 +152,10 @@ func (sc *scorer) init(m *Model, rows []snapshot.Snapshot, idx []int32, asOf tim
 	if sc.end >= 0 {
 		sc.ctxRow = sc.at(sc.end)
 	}
-	if sc.n > 0 {
+	// The language as of the scored week: a later row is the future.
+	if sc.end >= 0 {
+		sc.lang = sc.at(sc.end).Language
+	} else if sc.n > 0 {
 		sc.lang = sc.at(sc.n - 1).Language
 	}
 }

@@ -116,6 +116,16 @@ func NewTable() *Table {
 	return &Table{strs: []string{""}, strIndex: map[string]uint32{"": 0}, accIndex: make(map[string]uint32, 1024)}
 }
 
+// TableOf returns a table holding a copy of rows, in their order.
+func TableOf(rows []Snapshot) *Table {
+	t := NewTable()
+	t.Grow(len(rows))
+	for i := range rows {
+		t.Add(&rows[i])
+	}
+	return t
+}
+
 // Len is the number of rows.
 func (t *Table) Len() int { return len(t.rows) }
 
@@ -125,6 +135,9 @@ func (t *Table) Accounts() int { return len(t.accounts) }
 // Account returns the number of row i's account: accounts are numbered
 // 0, 1, 2... in the order their first row was added.
 func (t *Table) Account(i int) int { return int(t.rows[i].account) }
+
+// AccountID returns the id of account a (see Account).
+func (t *Table) AccountID(a int) string { return t.accounts[a].id }
 
 // WeekDay returns row i's week as days since 1970-01-01.
 func (t *Table) WeekDay(i int) int64 {

@@ -64,10 +64,7 @@ func TestTableKeepsEveryField(t *testing.T) {
 	odd.DAUMAU = Opt[float64]{V: 0.3}
 	rows = append(rows, odd)
 
-	tab := NewTable()
-	for i := range rows {
-		tab.Add(&rows[i])
-	}
+	tab := TableOf(rows)
 	if tab.Len() != len(rows) || tab.Accounts() != 3 { // A, "text AccountID" and ""
 		t.Fatalf("%d rows, %d accounts", tab.Len(), tab.Accounts())
 	}

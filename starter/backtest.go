@@ -76,7 +76,8 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	batch, err := snapshot.ReadFiles(*inputs)
+	// A Table, not Snapshots: a history of years takes a fifth of the memory.
+	table, batch, err := snapshot.ReadTable(*inputs)
 	if err != nil {
 		return err
 	}
@@ -84,10 +85,10 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(batch.Rows) == 0 {
+	if table.Len() == 0 {
 		return fmt.Errorf("nothing to replay: no valid rows in %s (%d rejected)", strings.Join(*inputs, ", "), len(batch.Rejected))
 	}
-	res := backtest.Run(cfg.Risk, batch.Rows, churn, opts)
+	res := backtest.RunTable(cfg.Risk, table, churn, opts)
 	rep := backtestReport{Result: res, ModelVersion: risk.ModelVersion,
 		Rejected: append(batch.Rejected, churnRejected...), Warnings: batch.Warnings}
 	if rep.Rejected == nil {
