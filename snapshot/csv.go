@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -163,7 +164,7 @@ func parseRecord(p *rowParser, name string, cols *columns, row int, record [][]b
 		if cols.skip[i] {
 			continue
 		}
-		b := bytes.TrimSpace(cell)
+		b := trimSpace(cell)
 		if len(b) == 0 {
 			continue
 		}
@@ -181,6 +182,16 @@ func parseRecord(p *rowParser, name string, cols *columns, row int, record [][]b
 		}
 	}
 	return Rejection{}, true
+}
+
+// trimSpace is bytes.TrimSpace, without the call for the usual cell that
+// neither starts nor ends in space (nor in a byte of a multi-byte
+// character, which may be a Unicode space).
+func trimSpace(b []byte) []byte {
+	if n := len(b); n == 0 || (b[0] > ' ' && b[0] < utf8.RuneSelf && b[n-1] > ' ' && b[n-1] < utf8.RuneSelf) {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 // transient views b as a string without copying it. The string is valid

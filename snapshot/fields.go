@@ -257,6 +257,9 @@ func setFraction(o *Opt[float64], v string) string {
 }
 
 func parseFloat(v string) (float64, string) {
+	if x, ok := parseSimpleDecimal(v); ok {
+		return x, ""
+	}
 	x, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 		return 0, quote(v) + " is not a number"
@@ -346,3 +349,36 @@ func quote(v string) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseSimpleDecimal parses the usual number cell, digits with at most
+// one point ("0.345", "120000"), of at most 15 digits, and reports false
+// for anything else (signs, exponents, long numbers), which goes to
+// strconv.ParseFloat. It gives exactly what ParseFloat gives: the digits
+// and the power of ten are both exact in a float64, and their quotient
+// is rounded once, to the nearest float64, as ParseFloat's result is.
+func parseSimpleDecimal(v string) (float64, bool) {
+	var m uint64
+	digits, frac, point := 0, 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	return float64(m) / pow10[frac], true
+}

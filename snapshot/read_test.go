@@ -2,9 +2,11 @@ package snapshot
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +217,47 @@ func TestMonday(t *testing.T) {
 	for _, bad := range []string{"2026-13-01", "2026-02-29", "2026-1-01", "26-11-16", "2026/11/16", ""} {
 		if _, ok := parseDate(bad); ok {
 			t.Errorf("parseDate(%q) accepted", bad)
+		}
+	}
+}
+
+// parseSimpleDecimal must give exactly what strconv.ParseFloat gives, or
+// step aside.
+func TestParseSimpleDecimalMatchesParseFloat(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	cases := []string{"0", "0.0", "1", "0.345", ".5", "5.", "123456789012345", "0.1", "0.7", "1.15", "9007199254740993",
+		"1234567890123456", "0.30000000000000004", "", ".", "1.2.3", "-1", "+1", "1e3", "0x10", "1_000", " 1", "１"}
+	for range 200000 {
+		intDigits, fracDigits := rnd.IntN(9), rnd.IntN(9)
+		b := make([]byte, 0, 20)
+		for range intDigits {
+			b = append(b, byte('0'+rnd.IntN(10)))
+		}
+		if rnd.IntN(4) > 0 {
+			b = append(b, '.')
+			for range fracDigits {
+				b = append(b, byte('0'+rnd.IntN(10)))
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		got, ok := parseSimpleDecimal(c)
+		want, err := strconv.ParseFloat(c, 64)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("%q: fast path %v, ParseFloat %v %v", c, got, want, err)
+		}
+		digits := len(c) - strings.Count(c, ".")
+		if !ok && err == nil && digits <= 15 && strings.Count(c, ".") <= 1 && len(strings.Trim(c, "0123456789.")) == 0 {
+			t.Fatalf("%q: a simple decimal the fast path refused", c)
+		}
+	}
+}
+
+func TestTrimSpaceMatchesBytes(t *testing.T) {
+	for _, c := range []string{"", " ", "a", " a", "a ", "\ta\r", "\u00a0a", "a\u00a0", "\u2003x\u2003", "é", "\x85a", "a\x85", "ab cd", "\v\f"} {
+		if got, want := trimSpace([]byte(c)), bytes.TrimSpace([]byte(c)); !bytes.Equal(got, want) {
+			t.Errorf("%q: got %q, want %q", c, got, want)
 		}
 	}
 }
