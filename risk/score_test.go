@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -629,5 +630,41 @@ func TestWriteTableAlignsWideNames(t *testing.T) {
 			t.Errorf("%s starts at column %d, OWNER at %d:\n%s", owner, c, col, strings.Join(lines, "\n"))
 		}
 		col = c
+	}
+}
+
+// TestSortingNetworks checks each network on every input of 0s and 1s,
+// which by the 0-1 principle proves it sorts any input, and median
+// against a plain sort on random weeks.
+func TestSortingNetworks(t *testing.T) {
+	for _, n := range []int{4, 8, 12} {
+		for bits := 0; bits < 1<<n; bits++ {
+			xs := make([]float64, n)
+			for i := range xs {
+				xs[i] = float64(bits >> i & 1)
+			}
+			sortSmall(xs)
+			if !sort.Float64sAreSorted(xs) {
+				t.Fatalf("network %d leaves %v unsorted", n, xs)
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		xs := make([]float64, 1+rnd.IntN(14))
+		for i := range xs {
+			xs[i] = float64(rnd.IntN(50)) / 7
+		}
+		want := slices.Clone(xs)
+		sort.Float64s(want)
+		got := median(slices.Clone(xs))
+		n := len(want)
+		m := want[n/2]
+		if n%2 == 0 {
+			m = (want[n/2-1] + want[n/2]) / 2
+		}
+		if got != m {
+			t.Fatalf("median(%v) = %v, want %v", xs, got, m)
+		}
 	}
 }
