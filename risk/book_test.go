@@ -174,7 +174,7 @@ func TestPeerPassDoesNotDependOnWorkers(t *testing.T) {
 	if len(onePeers.groups) < 5 {
 		t.Fatalf("only %d peer groups: %v", len(onePeers.groups), onePeers.groups)
 	}
-	if f := onePeers.factor("fr", 0, 0); f >= 1 {
+	if f := onePeers.levels("fr")[0][0]; f >= 1 {
 		t.Fatalf("the fr accounts' common dip was not measured: factor %v", f)
 	}
 	sameAssessments(t, "one worker against several", many, one)

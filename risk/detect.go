@@ -46,7 +46,6 @@ func (sc *scorer) trend(si int) {
 		return
 	}
 	// peer is the level the account's peers were at in trend slot i.
-	peer := func(i int) float64 { return sc.peers.factor(sc.lang, i, si) }
 	u := &sc.usage[si]
 	if !u.ok {
 		return
@@ -63,7 +62,7 @@ func (sc *scorer) trend(si int) {
 		if !ok {
 			continue
 		}
-		pf := peer(i)
+		pf := sc.peer(i, si)
 		peerDip = peerDip || pf < 1
 		if latestI < 0 {
 			latest, latestI, latestPeer = v, i, pf
@@ -138,7 +137,7 @@ func (sc *scorer) usageBaseline(si int) usageBase {
 	nb := 0
 	for i := R; i < sc.ntslots; i++ {
 		if v, ok := sc.value(int(sc.tslots[i]), t.get); ok {
-			vals[nb] = v / sc.peers.factor(sc.lang, i, si)
+			vals[nb] = v / sc.peer(i, si)
 			buf[nb] = vals[nb]
 			nb++
 		}

@@ -43,17 +43,18 @@ type peerFactors struct {
 	level  [][maxWindow][peerSeries]float32
 }
 
-// factor returns the expected level of series s in trend slot i for an
-// account of the given language, or 1.
-func (p *peerFactors) factor(lang string, i, s int) float64 {
+// levels returns the expected level of each series in each trend slot for
+// an account of the given language, or nil when there are no peers (every
+// level is 1).
+func (p *peerFactors) levels(lang string) *[maxWindow][peerSeries]float32 {
 	if p == nil {
-		return 1
+		return nil
 	}
 	g, ok := p.groups[lang]
 	if !ok {
 		g = p.groups[""]
 	}
-	return float64(p.level[g][i][s])
+	return &p.level[g]
 }
 
 type peerHist [maxWindow][peerSeries][peerBuckets]int32

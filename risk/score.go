@@ -64,7 +64,7 @@ func (m *Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *pe
 	sc := scorers.Get().(*scorer)
 	*sc = scorer{}
 	sc.init(m, history, idx, asOf)
-	sc.peers = peers
+	sc.peerLevels = peers.levels(sc.lang)
 	a := sc.assess()
 	*sc = scorer{} // drop references to the history and the signals
 	scorers.Put(sc)
@@ -95,15 +95,15 @@ type scorer struct {
 	hasLY   bool
 	// tslots are the week slots usage trends read, newest first: the
 	// recent window then the baseline, year-end weeks left out.
-	tslots  [maxWindow]int8
-	ntslots int
-	usage   [peerSeries]usageBase // each trend series' own normal
-	peers   *peerFactors          // nil: no portfolio to compare with
-	lang    string                // the account's language, for its peers
-	known   uint32                // wanted fields known in their windows
-	sigs    []Signal
-	pts     [len(signalDefs)]int
-	ctxRow  *snapshot.Snapshot
+	tslots     [maxWindow]int8
+	ntslots    int
+	usage      [peerSeries]usageBase           // each trend series' own normal
+	peerLevels *[maxWindow][peerSeries]float32 // its peers' level per trend slot and series; nil: no portfolio to compare with
+	lang       string                          // the account's language, for its peers
+	known      uint32                          // wanted fields known in their windows
+	sigs       []Signal
+	pts        [len(signalDefs)]int
+	ctxRow     *snapshot.Snapshot
 }
 
 // scorers recycles scorer state (a few kilobytes of week slots) across
@@ -477,6 +477,15 @@ func (m Model) slaHours(t Tier) int {
 		return m.SLAHours.InsufficientEvidence
 	}
 	return 0
+}
+
+// peer is the level the account's peers were at in trend slot i of
+// series si (1 = their normal).
+func (sc *scorer) peer(i, si int) float64 {
+	if sc.peerLevels == nil {
+		return 1
+	}
+	return float64(sc.peerLevels[i][si])
 }
 
 // medianAt is the median of get over the given week slots, skipping the

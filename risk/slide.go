@@ -53,7 +53,7 @@ func (sc *scorer) slide() {
 			if !ok {
 				continue
 			}
-			pf := sc.peers.factor(sc.lang, i, si)
+			pf := sc.peer(i, si)
 			peerDip = peerDip || pf < 1
 			want := level[si] * pf
 			zsum[i] += math.Log(want/max(v, want/100)) / noise
@@ -87,7 +87,7 @@ func (sc *scorer) slide() {
 		for i := range weeks {
 			if v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get); ok {
 				sum += v
-				short += 1 - v/(level[si]*sc.peers.factor(sc.lang, i, si))
+				short += 1 - v/(level[si]*sc.peer(i, si))
 				n++
 			}
 		}
