@@ -66,8 +66,10 @@ func (b *book) accounts() int { return len(b.starts) - 1 }
 // (which may run past asOfDay: the scorer stops at it), or, for a table,
 // the rows unpacked into *buf (reused from call to call). A replay scores
 // a long history as of each of its weeks, so a table unpacks only the rows
-// a score as of asOfDay can read.
-func (b *book) history(g int, buf *[]snapshot.Snapshot, asOfDay int64) ([]snapshot.Snapshot, []int32) {
+// a score as of asOfDay can read. With usageOnly, only what the peer pass
+// reads is unpacked (snapshot.Table.RowUsage): every call with the same
+// buf must then pass usageOnly, so that no other field is left over.
+func (b *book) history(g int, buf *[]snapshot.Snapshot, asOfDay int64, usageOnly bool) ([]snapshot.Snapshot, []int32) {
 	idx := b.order[b.starts[g]:b.starts[g+1]]
 	if b.table == nil {
 		return b.rows, idx
@@ -81,7 +83,11 @@ func (b *book) history(g int, buf *[]snapshot.Snapshot, asOfDay int64) ([]snapsh
 	}
 	h = h[:len(idx)]
 	for j, i := range idx {
-		b.table.Row(int(i), &h[j])
+		if usageOnly {
+			b.table.RowUsage(int(i), &h[j])
+		} else {
+			b.table.Row(int(i), &h[j])
+		}
 	}
 	*buf = h
 	return h, nil
@@ -158,7 +164,7 @@ func (m Model) scoreBook(b *book, asOf time.Time, peers *peerFactors) []Assessme
 		var buf []snapshot.Snapshot
 		return func(lo, hi int) {
 			for g := lo; g < hi; g++ {
-				rows, idx := b.history(g, &buf, asOfDay)
+				rows, idx := b.history(g, &buf, asOfDay, false)
 				out[g] = m.scoreIndexed(rows, idx, peers, asOf)
 			}
 		}

@@ -368,7 +368,7 @@ func (c *PeerCounter) addBook(b *book) {
 		var buf []snapshot.Snapshot
 		return func(lo, hi int) {
 			for g := lo; g < hi; g++ {
-				rows, idx := b.history(g, &buf, asOfDay)
+				rows, idx := b.history(g, &buf, asOfDay, true)
 				*sc = scorer{}
 				sc.init(c.m, rows, idx, c.asOf)
 				pb.add(sc)

@@ -429,6 +429,25 @@ func packDay(t time.Time) (int32, bool) {
 	return int32(d), true
 }
 
+// RowUsage sets the week, language and usage fields (logins, active users,
+// DAU/MAU, feature adoption) of *dst to row i's and leaves the others as
+// they are: a pass over a large book that reads only usage (the risk
+// model's peer levels) unpacks a fraction of what Row does.
+func (t *Table) RowUsage(i int, dst *Snapshot) {
+	p := &t.rows[i]
+	if p.whole != 0 {
+		s := &t.whole[p.whole-1]
+		dst.Week, dst.Language = s.Week, s.Language
+		dst.Logins, dst.ActiveUsers, dst.DAUMAU, dst.FeatureAdoption = s.Logins, s.ActiveUsers, s.DAUMAU, s.FeatureAdoption
+		return
+	}
+	dst.Week, dst.Language = dayTime(int64(p.week)), t.strs[p.language]
+	dst.Logins = Opt[int]{V: int(p.counts[cLogins]), Known: p.known&(1<<cLogins) != 0}
+	dst.ActiveUsers = Opt[int]{V: int(p.counts[cActiveUsers]), Known: p.known&(1<<cActiveUsers) != 0}
+	dst.DAUMAU = Opt[float64]{V: p.dauMAU, Known: p.known&(1<<bitDAUMAU) != 0}
+	dst.FeatureAdoption = Opt[float64]{V: p.adoption, Known: p.known&(1<<bitAdoption) != 0}
+}
+
 // Row sets *dst to row i as it was added.
 func (t *Table) Row(i int, dst *Snapshot) {
 	p := &t.rows[i]

@@ -77,6 +77,13 @@ func TestTableKeepsEveryField(t *testing.T) {
 		if tab.WeekDay(i) != dayNumber(rows[i].Week) {
 			t.Errorf("row %d: week day %d", i, tab.WeekDay(i))
 		}
+		usage := Snapshot{Notes: "left as it was"}
+		tab.RowUsage(i, &usage)
+		want := Snapshot{Notes: "left as it was", Week: rows[i].Week, Language: rows[i].Language, Logins: rows[i].Logins,
+			ActiveUsers: rows[i].ActiveUsers, DAUMAU: rows[i].DAUMAU, FeatureAdoption: rows[i].FeatureAdoption}
+		if !reflect.DeepEqual(usage, want) {
+			t.Errorf("row %d usage:\n got %+v\nwant %+v", i, usage, want)
+		}
 	}
 	var latest int64
 	for i := range rows {
