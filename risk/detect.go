@@ -347,7 +347,7 @@ func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snaps
 		}
 		days := float64(sc.asOfDay - dayNumber(d.V))
 		if rule.fires(days, false) {
-			date := snapshot.FormatDate(d.V)
+			date := dateLabel(d.V)
 			text := lead + plural(int(days), "day", "days") + " (" + last + " " + date
 			window := "days from " + field + " (" + date + ") to the scored week"
 			// Silence is measured in the account's own rhythm: a sponsor
@@ -442,7 +442,7 @@ func (sc *scorer) nps() {
 	}
 	lr := sc.at(latest)
 	score := float64(lr.NPS.V)
-	week := snapshot.FormatDate(lr.Week)
+	week := dateLabel(lr.Week)
 	if p := s.NPSLow.points(score, true); p > 0 {
 		sc.emit(SigNPSLow, p, "The latest NPS answer is "+strconv.Itoa(lr.NPS.V)+" out of 10 (week of "+week+").",
 			Evidence{Field: "nps", Weeks: []string{week}, Values: []float64{score}, Window: "latest answer within " + plural(w.NPSWeeks, "week", "weeks")})
@@ -451,7 +451,7 @@ func (sc *scorer) nps() {
 		br := sc.at(best)
 		drop := float64(br.NPS.V - lr.NPS.V)
 		if p := s.NPSDrop.points(drop, false); p > 0 && drop > 0 {
-			bw := snapshot.FormatDate(br.Week)
+			bw := dateLabel(br.Week)
 			sc.emit(SigNPSDrop, p, "NPS fell "+strconv.Itoa(br.NPS.V-lr.NPS.V)+" points, from "+strconv.Itoa(br.NPS.V)+" (week of "+bw+") to "+strconv.Itoa(lr.NPS.V)+".",
 				Evidence{Field: "nps", Weeks: []string{bw, week}, Values: []float64{float64(br.NPS.V), score}, Window: "best answer within " + plural(w.NPSWeeks, "week", "weeks") + " vs the latest"})
 		}

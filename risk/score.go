@@ -252,6 +252,16 @@ func computeYearEnd(day int64) bool {
 	return false
 }
 
+// dateLabel is snapshot.FormatDate(t), from mondayLabels when t is a
+// Monday, as row weeks are. (== and not Equal: t must be the very UTC
+// midnight dayTime gives, location included, for the label to be its.)
+func dateLabel(t time.Time) string {
+	if d := dayNumber(t); dayTime(d) == t {
+		return mondayLabel(d)
+	}
+	return snapshot.FormatDate(t)
+}
+
 func mondayLabel(day int64) string {
 	if off := day - firstLabelDay; off >= 0 && off%7 == 0 && off/7 < int64(len(mondayLabels)) {
 		return mondayLabels[off/7]
@@ -442,7 +452,7 @@ func (sc *scorer) fillContext(a *Assessment) {
 			continue
 		}
 		if !renewal && s.RenewalDate.Known {
-			a.RenewalDate, renewal = snapshot.FormatDate(s.RenewalDate.V), true
+			a.RenewalDate, renewal = dateLabel(s.RenewalDate.V), true
 		}
 		if !strategic && s.Strategic.Known {
 			a.Strategic, strategic = s.Strategic.V, true
@@ -457,7 +467,7 @@ func (sc *scorer) fillContext(a *Assessment) {
 			a.GoalStatus = s.GoalStatus
 		}
 		if s.Notes != "" && len(a.Notes) < maxNotes {
-			a.Notes = append(a.Notes, snapshot.FormatDate(s.Week)+": "+s.Notes)
+			a.Notes = append(a.Notes, dateLabel(s.Week)+": "+s.Notes)
 		}
 	}
 }
