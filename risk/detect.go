@@ -334,9 +334,16 @@ func (sc *scorer) userBase() (float64, string, bool) {
 }
 
 // silence flags a contact date older than the rule's threshold, read from
-// the latest week in the recent window that reports it.
+// the latest week in the recent window that reports it. Silence is measured
+// in the account's own rhythm, both ways: a sponsor who only meets
+// quarterly is not silent at 60 days (listed all the same), and a customer
+// met every week or two whose gap has already run past
+// windows.rhythm_factor times the longest gap of the rhythm window is
+// silent before the fixed threshold, from windows.rhythm_min_share of it.
+// Either way the measure is the gap scaled by threshold / longest gap.
 func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snapshot) snapshot.Opt[time.Time], lead, last string) {
-	for k := 0; k < sc.m.Windows.RecentWeeks; k++ {
+	w := sc.m.Windows
+	for k := 0; k < w.RecentWeeks; k++ {
 		r := sc.row(k)
 		if r == nil {
 			continue
@@ -346,22 +353,29 @@ func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snaps
 			continue
 		}
 		days := float64(sc.asOfDay - dayNumber(d.V))
-		if rule.fires(days, false) {
-			date := dateLabel(d.V)
-			text := lead + plural(int(days), "day", "days") + " (" + last + " " + date
-			window := "days from " + field + " (" + date + ") to the scored week"
-			// Silence is measured in the account's own rhythm: a sponsor
-			// who only meets quarterly is not silent at 60 days. It is
-			// listed all the same.
-			measure := days
-			if gap := sc.usualGap(get); gap > rule.Threshold {
-				measure = days * rule.Threshold / gap
-				text += "; the longest gap in the " + plural(sc.m.Windows.RhythmWeeks, "week", "weeks") + " before was " + plural(int(gap), "day", "days")
-				window += ", against the longest earlier gap"
-			}
-			sc.emit(id, rule.points(measure, false), text+").",
-				Evidence{Field: field, Weeks: []string{sc.weekLabel(k)}, Values: []float64{days}, Window: window})
+		fires := rule.fires(days, false)
+		if !fires && (w.RhythmFactor == 0 || days < w.RhythmMinShare*rule.Threshold) {
+			return
 		}
+		gap := sc.usualGap(get)
+		measure := days
+		switch {
+		case gap > rule.Threshold:
+			measure = days * rule.Threshold / gap
+		case w.RhythmFactor > 0 && gap > 0 && days >= w.RhythmFactor*gap && days >= w.RhythmMinShare*rule.Threshold:
+			measure = days * rule.Threshold / gap
+		case !fires:
+			return
+		}
+		date := dateLabel(d.V)
+		text := lead + plural(int(days), "day", "days") + " (" + last + " " + date
+		window := "days from " + field + " (" + date + ") to the scored week"
+		if measure != days {
+			text += "; the longest gap in the " + plural(w.RhythmWeeks, "week", "weeks") + " before was " + plural(int(gap), "day", "days")
+			window += ", against the longest earlier gap"
+		}
+		sc.emit(id, rule.points(measure, false), text+").",
+			Evidence{Field: field, Weeks: []string{sc.weekLabel(k)}, Values: []float64{days}, Window: window})
 		return
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.2"
+const ModelVersion = "churnwatch-risk/1.3"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
@@ -78,6 +78,15 @@ type Windows struct {
 	// an account's usual longest gap between contacts (sponsor, CSM
 	// meetings); silence is judged against it.
 	RhythmWeeks int `mapstructure:"rhythm_weeks" json:"rhythm_weeks"`
+	// RhythmFactor tightens silence for a regular rhythm: a contact gap of
+	// at least RhythmFactor times the longest gap of the RhythmWeeks before
+	// is read as silence (scaled by the signal's threshold over that
+	// longest gap) before the fixed threshold, once it reaches
+	// RhythmMinShare of it. A customer met every week or two that has gone
+	// three weeks without a meeting is off its own rhythm. 0 turns this
+	// off.
+	RhythmFactor   float64 `mapstructure:"rhythm_factor" json:"rhythm_factor"`
+	RhythmMinShare float64 `mapstructure:"rhythm_min_share" json:"rhythm_min_share"`
 	// SkipYearEnd reads the weeks holding any day from December 24 to
 	// January 1 as unknown in usage trends, and reaches back past them: the
 	// whole portfolio is away then, so a dip says nothing about one
@@ -238,6 +247,8 @@ func DefaultModel() Model {
 			SeasonalWeeks:    52,
 			SkipYearEnd:      true,
 			RhythmWeeks:      26,
+			RhythmFactor:     1.2,
+			RhythmMinShare:   0.5,
 		},
 		Dimensions: Dimensions{
 			Usage:        Dimension{Weight: 1, Cap: 35},
@@ -320,6 +331,12 @@ func (m Model) Validate() error {
 	positive("windows.event_weeks", w.EventWeeks)
 	if w.RhythmWeeks < 1 {
 		bad("windows.rhythm_weeks", "must be at least 1 week, got %d", w.RhythmWeeks)
+	}
+	if !(w.RhythmFactor == 0 || (w.RhythmFactor >= 1 && w.RhythmFactor <= 10)) {
+		bad("windows.rhythm_factor", "must be 0 (off) or between 1 and 10, got %v", w.RhythmFactor)
+	}
+	if !(w.RhythmMinShare > 0 && w.RhythmMinShare <= 1) {
+		bad("windows.rhythm_min_share", "must be above 0 and at most 1, got %v", w.RhythmMinShare)
 	}
 	if w.NPSWeeks < 1 {
 		bad("windows.nps_weeks", "must be at least 1 week, got %d", w.NPSWeeks)

@@ -30,6 +30,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{func(m *Model) { m.Windows.BaselineWeeks = 70 }, "risk.windows.baseline_weeks"},
 		{func(m *Model) { m.Windows.MinBaselineWeeks = 9 }, "risk.windows.min_baseline_weeks"},
 		{func(m *Model) { m.Windows.SeasonalWeeks = 5 }, "risk.windows.seasonal_weeks"},
+		{func(m *Model) { m.Windows.RhythmFactor = 0.5 }, "risk.windows.rhythm_factor"},
+		{func(m *Model) { m.Windows.RhythmMinShare = 0 }, "risk.windows.rhythm_min_share"},
 		{func(m *Model) { m.Dimensions.Usage.Cap = -1 }, "risk.dimensions.usage.cap"},
 		{func(m *Model) { m.Dimensions.Outcome.Weight = -2 }, "risk.dimensions.outcome.weight"},
 		{func(m *Model) { m.Signals.LoginDrop.Threshold = 20 }, "risk.signals.login_drop.threshold"},

@@ -561,6 +561,42 @@ func TestSilenceIsJudgedAgainstTheUsualRhythm(t *testing.T) {
 	}
 }
 
+func TestSilenceOffARegularRhythmFiresBeforeTheThreshold(t *testing.T) {
+	m := DefaultModel()
+	// Met every week, then nothing for 28 days: below the 45-day
+	// threshold, but four times the longest gap of the half year before.
+	weekly := steady("A-15", 20)
+	last := weekly[19].Week
+	for i := 16; i < 20; i++ {
+		weekly[i].LastCSMMeeting = snapshot.Some(day(last, -28))
+	}
+	// Met every five weeks or so: 28 days is its ordinary gap.
+	monthly := steady("A-16", 20)
+	for i := range monthly {
+		monthly[i].LastCSMMeeting = snapshot.Some(day(last, -28-35*((19-i)/5)))
+	}
+	find := func(a Assessment) *Signal {
+		for i := range a.Signals {
+			if a.Signals[i].ID == SigCSMContactGap {
+				return &a.Signals[i]
+			}
+		}
+		return nil
+	}
+	s := find(m.Score(weekly, time.Time{}))
+	if s == nil || s.Points < m.Signals.CSMContactGap.Points || !strings.Contains(s.Text, "28 days") || !strings.Contains(s.Text, "longest gap") {
+		t.Errorf("a weekly meeting lapsed for 28 days: %+v; want csm_contact_gap scored, citing the 28 days and the longest earlier gap", s)
+	}
+	if s := find(m.Score(monthly, time.Time{})); s != nil {
+		t.Errorf("28 days for a customer met every five weeks: %+v; want no signal", s)
+	}
+	off := m
+	off.Windows.RhythmFactor = 0
+	if s := find(off.Score(weekly, time.Time{})); s != nil {
+		t.Errorf("rhythm_factor 0: %+v; want only the fixed threshold", s)
+	}
+}
+
 func TestRightSizingIsDiscounted(t *testing.T) {
 	rows := steady("A-14", 14)
 	rows[11].DowngradeRequested = snapshot.Some(true)
