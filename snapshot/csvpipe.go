@@ -36,6 +36,7 @@ type csvChunk struct {
 	present [][numFields]bool
 	packed  []packedRow // with pack: rows packed by packFixed
 	pack    bool
+	grow    int // rows to make room for before accepting this chunk's, or 0
 	out     []chunkOutcome
 	done    chan struct{}
 }
@@ -56,6 +57,7 @@ type chunkOutcome struct {
 
 func (c *csvChunk) reset() {
 	c.data, c.ends, c.records, c.out = c.data[:0], c.ends[:0], c.records[:0], c.out[:0]
+	c.grow = 0
 }
 
 func (c *csvChunk) add(row int, fields [][]byte) {
@@ -158,38 +160,47 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 		wg.Wait()
 	}()
 
-	var pending, free []*csvChunk
-	// take accepts the oldest chunk's rows, in order, and recycles it.
-	take := func() {
-		c := pending[0]
-		pending = pending[1:]
-		<-c.done
-		for _, o := range c.out {
-			if o.row < 0 {
-				rd.batch.Rejected = append(rd.batch.Rejected, o.rej)
-				continue
+	// The rows are accepted in order on a goroutine of their own, so that
+	// accepting one chunk (the table's appends, duplicate checks) and
+	// splitting the next, each a sizeable share of the work no worker can
+	// take, run side by side.
+	inOrder := make(chan *csvChunk, 2*workers)
+	free := make(chan *csvChunk, 3*workers+2)
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for c := range inOrder {
+			<-c.done
+			if c.grow > 0 {
+				rd.grow(c.grow)
 			}
-			var pre *packedRow
-			if c.pack {
-				pre = &c.packed[o.row]
+			for _, o := range c.out {
+				if o.row < 0 {
+					rd.batch.Rejected = append(rd.batch.Rejected, o.rej)
+					continue
+				}
+				var pre *packedRow
+				if c.pack {
+					pre = &c.packed[o.row]
+				}
+				rd.acceptPacked(&c.rows[o.row], &c.present[o.row], pre)
+				c.rows[o.row] = Snapshot{} // let its strings go
 			}
-			rd.acceptPacked(&c.rows[o.row], &c.present[o.row], pre)
-			c.rows[o.row] = Snapshot{} // let its strings go
+			select {
+			case free <- c:
+			default:
+			}
 		}
-		free = append(free, c)
-	}
+	}()
 	var cur *csvChunk
 	send := func() {
 		if cur == nil || len(cur.records) == 0 {
 			return
 		}
 		cur.done = make(chan struct{})
-		pending = append(pending, cur)
 		todo <- cur
+		inOrder <- cur
 		cur = nil
-		if len(pending) > 2*workers {
-			take()
-		}
 	}
 	row := 1
 	estimated := size <= 0
@@ -204,10 +215,10 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 		}
 		row++
 		if cur == nil {
-			if n := len(free); n > 0 {
-				cur, free = free[n-1], free[:n-1]
+			select {
+			case cur = <-free:
 				cur.reset()
-			} else {
+			default:
 				cur = &csvChunk{name: name, cols: cols, pack: rd.table != nil}
 			}
 		}
@@ -220,9 +231,11 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 			err = nil
 		} else {
 			if !estimated && row >= 1025 {
+				// Reserve room for the whole file once, from the bytes per
+				// row so far; the acceptor does it, before this chunk's rows.
 				estimated = true
 				if perRow := sp.offset / int64(row); perRow > 0 {
-					rd.grow(int(size/perRow) + 64)
+					cur.grow = int(size/perRow) + 64
 				}
 			}
 			if line != nil {
@@ -236,8 +249,7 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 		}
 	}
 	send()
-	for len(pending) > 0 {
-		take()
-	}
+	close(inOrder)
+	<-accepted
 	return err
 }
