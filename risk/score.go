@@ -530,8 +530,12 @@ func median(xs []float64) float64 {
 	switch n {
 	case 0:
 		return 0
-	case 4, 8, 12: // the usual windows: 4 recent weeks, 8 baseline weeks, both
-		sortSmall(xs)
+	case 4:
+		sort4((*[4]float64)(xs))
+	case 8:
+		sort8((*[8]float64)(xs))
+	case 12:
+		sort12((*[12]float64)(xs))
 	default:
 		for i := 1; i < n; i++ {
 			for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
@@ -543,35 +547,6 @@ func median(xs []float64) float64 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// Sorting networks for the window lengths the model reads most: a fixed
-// list of compare-exchanges with no data-dependent branch. Scores take
-// medians of a few weeks hundreds of thousands of times, and on real,
-// unpredictable numbers insertion sort spends most of its time on
-// mispredicted branches; the networks are 3 to 4 times as fast.
-// TestSortingNetworks checks each against every input of 0s and 1s.
-var (
-	network4  = [...][2]uint8{{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}}
-	network8  = [...][2]uint8{{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5}, {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}}
-	network12 = [...][2]uint8{{0, 8}, {1, 7}, {2, 6}, {3, 11}, {4, 10}, {5, 9}, {0, 1}, {2, 5}, {3, 4}, {6, 9}, {7, 8}, {10, 11}, {0, 2}, {1, 6}, {5, 10}, {9, 11}, {0, 3}, {1, 2}, {4, 6}, {5, 7}, {8, 11}, {9, 10}, {1, 4}, {3, 5}, {6, 8}, {7, 10}, {1, 3}, {2, 5}, {6, 9}, {8, 10}, {2, 3}, {4, 5}, {6, 7}, {8, 9}, {4, 6}, {5, 7}, {3, 4}, {5, 6}, {7, 8}}
-)
-
-// sortSmall sorts 4, 8 or 12 values (never NaN) with a network.
-func sortSmall(xs []float64) {
-	var net [][2]uint8
-	switch len(xs) {
-	case 4:
-		net = network4[:]
-	case 8:
-		net = network8[:]
-	case 12:
-		net = network12[:]
-	}
-	for _, p := range net {
-		a, b := xs[p[0]], xs[p[1]]
-		xs[p[0]], xs[p[1]] = min(a, b), max(a, b)
-	}
 }
 
 // num writes a count without decimals (one for a small median of halves;

@@ -679,7 +679,14 @@ func TestSortingNetworks(t *testing.T) {
 			for i := range xs {
 				xs[i] = float64(bits >> i & 1)
 			}
-			sortSmall(xs)
+			switch n {
+			case 4:
+				sort4((*[4]float64)(xs))
+			case 8:
+				sort8((*[8]float64)(xs))
+			case 12:
+				sort12((*[12]float64)(xs))
+			}
 			if !sort.Float64sAreSorted(xs) {
 				t.Fatalf("network %d leaves %v unsorted", n, xs)
 			}
