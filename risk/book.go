@@ -27,35 +27,31 @@ func sliceBook(rows []snapshot.Snapshot) *book {
 
 // tableBook groups a table's rows as groupIndex groups a slice: accounts in
 // order of first appearance (the table's account numbers), each account's
-// rows sorted by week, stably.
+// rows sorted by week, stably. The table keeps each account's rows as a
+// chain, so accounts are grouped on every core.
 func tableBook(t *snapshot.Table) *book {
 	starts := make([]int32, t.Accounts()+1)
-	for i := range t.Len() {
-		starts[t.Account(i)+1]++
+	for g := range t.Accounts() {
+		starts[g+1] = starts[g] + int32(t.AccountLen(g))
 	}
-	for g := 1; g < len(starts); g++ {
-		starts[g] += starts[g-1]
-	}
-	next := slices.Clone(starts[:len(starts)-1])
 	order := make([]int32, t.Len())
-	for i := range t.Len() {
-		g := t.Account(i)
-		order[next[g]] = int32(i)
-		next[g]++
-	}
-	for g := 0; g+1 < len(starts); g++ {
-		idx := order[starts[g]:starts[g+1]]
-		sorted := true
-		for j := 1; j < len(idx); j++ {
-			if t.CompareWeeks(int(idx[j]), int(idx[j-1])) < 0 {
-				sorted = false
-				break
+	inParallel(t.Accounts(), func() func(lo, hi int) {
+		return func(lo, hi int) {
+			for g := lo; g < hi; g++ {
+				idx := t.AccountRows(g, order[starts[g]:starts[g]:starts[g+1]])
+				sorted := true
+				for j := 1; j < len(idx); j++ {
+					if t.CompareWeeks(int(idx[j]), int(idx[j-1])) < 0 {
+						sorted = false
+						break
+					}
+				}
+				if !sorted {
+					slices.SortStableFunc(idx, func(a, b int32) int { return t.CompareWeeks(int(a), int(b)) })
+				}
 			}
 		}
-		if !sorted {
-			slices.SortStableFunc(idx, func(a, b int32) int { return t.CompareWeeks(int(a), int(b)) })
-		}
-	}
+	})
 	return &book{table: t, order: order, starts: starts}
 }
 

@@ -3,8 +3,10 @@ package risk
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -48,41 +50,12 @@ func (m Model) urgency(a Assessment, asOfDay int64) float64 {
 // by band, then urgency, then ARR, then account id (so ties are stable).
 func Rank(as []Assessment) {
 	// Sort small keys, not the large Assessment values, then permute once.
-	type rankKey struct {
-		band    int
-		urgency float64
-		arr     float64
-		id      string
-		pos     int32
-	}
 	keys := make([]rankKey, len(as))
 	for i := range as {
 		a := &as[i]
 		keys[i] = rankKey{band: a.Tier.Rank(), urgency: a.Urgency, arr: a.ARR, id: a.AccountID, pos: int32(i)}
 	}
-	// The account id, then the position, break every tie: the order is
-	// total, so an unstable sort gives what a stable one would, faster.
-	slices.SortFunc(keys, func(x, y rankKey) int {
-		if d := x.band - y.band; d != 0 {
-			return d
-		}
-		if x.urgency != y.urgency {
-			if x.urgency > y.urgency {
-				return -1
-			}
-			return 1
-		}
-		if x.arr != y.arr {
-			if x.arr > y.arr {
-				return -1
-			}
-			return 1
-		}
-		if d := strings.Compare(x.id, y.id); d != 0 {
-			return d
-		}
-		return cmp.Compare(x.pos, y.pos)
-	})
+	keys = sortKeys(keys)
 	// Permute in place, cycle by cycle: an Assessment is large, and a
 	// book's worth of copies would double the memory of the result.
 	for i := range keys {
@@ -205,4 +178,61 @@ func groupIndex(rows []snapshot.Snapshot) (order []int32, starts []int32) {
 		}
 	}
 	return order, starts
+}
+
+type rankKey struct {
+	band    int
+	urgency float64
+	arr     float64
+	id      string
+	pos     int32
+}
+
+// byUrgency orders rank keys. The account id, then the position, break
+// every tie: the order is total, so an unstable sort gives what a stable
+// one would, faster, and halves sorted apart merge into the same order.
+func byUrgency(x, y rankKey) int {
+	if d := x.band - y.band; d != 0 {
+		return d
+	}
+	if x.urgency != y.urgency {
+		if x.urgency > y.urgency {
+			return -1
+		}
+		return 1
+	}
+	if x.arr != y.arr {
+		if x.arr > y.arr {
+			return -1
+		}
+		return 1
+	}
+	if d := strings.Compare(x.id, y.id); d != 0 {
+		return d
+	}
+	return cmp.Compare(x.pos, y.pos)
+}
+
+// sortKeys sorts keys by urgency, a large book's two halves on two cores,
+// and returns them (in keys or in a new slice). Ranking is the last step of
+// scoring a book and the only one on one core.
+func sortKeys(keys []rankKey) []rankKey {
+	if len(keys) < 8192 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(keys, byUrgency)
+		return keys
+	}
+	lo, hi := keys[:len(keys)/2], keys[len(keys)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(lo, byUrgency) })
+	slices.SortFunc(hi, byUrgency)
+	wg.Wait()
+	out := make([]rankKey, 0, len(keys))
+	for len(lo) > 0 && len(hi) > 0 {
+		if byUrgency(lo[0], hi[0]) <= 0 {
+			out, lo = append(out, lo[0]), lo[1:]
+		} else {
+			out, hi = append(out, hi[0]), hi[1:]
+		}
+	}
+	return append(append(out, lo...), hi...)
 }

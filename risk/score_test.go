@@ -711,3 +711,26 @@ func TestSortingNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestRankLargeBook ranks a book large enough to be sorted in two halves
+// on two cores: the order must be the one a single sort gives, ties and all.
+func TestRankLargeBook(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	tiers := []Tier{Critical, Elevated, Watch, Healthy, InsufficientEvidence}
+	as := make([]Assessment, 30000)
+	for i := range as {
+		as[i] = Assessment{AccountID: "A-" + strconv.Itoa(rnd.IntN(20000)), Tier: tiers[rnd.IntN(len(tiers))],
+			Urgency: float64(rnd.IntN(50)), ARR: float64(1000 * rnd.IntN(5)), Score: i}
+	}
+	want := slices.Clone(as)
+	slices.SortStableFunc(want, func(x, y Assessment) int {
+		return byUrgency(rankKey{band: x.Tier.Rank(), urgency: x.Urgency, arr: x.ARR, id: x.AccountID},
+			rankKey{band: y.Tier.Rank(), urgency: y.Urgency, arr: y.ARR, id: y.AccountID})
+	})
+	Rank(as)
+	for i := range as {
+		if as[i].Score != want[i].Score || as[i].Priority != i+1 {
+			t.Fatalf("position %d: %s (score %d, priority %d), want %s (score %d)", i, as[i].AccountID, as[i].Score, as[i].Priority, want[i].AccountID, want[i].Score)
+		}
+	}
+}

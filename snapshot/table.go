@@ -50,6 +50,7 @@ type Table struct {
 type tableAccount struct {
 	id     string
 	last   int32 // the account's latest added row; -1 for none
+	rows   int32 // how many rows it has
 	maxDay int64 // its latest week, as a day number
 }
 
@@ -138,6 +139,21 @@ func (t *Table) Account(i int) int { return int(t.rows[i].account) }
 
 // AccountID returns the id of account a (see Account).
 func (t *Table) AccountID(a int) string { return t.accounts[a].id }
+
+// AccountLen returns how many rows account a has.
+func (t *Table) AccountLen(a int) int { return int(t.accounts[a].rows) }
+
+// AccountRows appends the numbers of account a's rows to dst, in the order
+// they were added. Accounts are independent: several goroutines may read
+// theirs at once.
+func (t *Table) AccountRows(a int, dst []int32) []int32 {
+	n := len(dst)
+	for i := t.accounts[a].last; i >= 0; i = t.rows[i].prev {
+		dst = append(dst, i)
+	}
+	slices.Reverse(dst[n:])
+	return dst
+}
 
 // WeekDay returns row i's week as days since 1970-01-01.
 func (t *Table) WeekDay(i int) int64 {
@@ -307,6 +323,7 @@ func (t *Table) add(a uint32, s *Snapshot, pre *packedRow) {
 	}
 	p.account, p.prev = a, acc.last
 	acc.last = int32(len(t.rows))
+	acc.rows++
 	t.appendRow(p)
 }
 

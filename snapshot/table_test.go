@@ -187,3 +187,20 @@ func TestGrowSoonKeepsRows(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountRows(t *testing.T) {
+	ids := []string{"A", "B", "A", "C", "B", "A"}
+	var rows []Snapshot
+	for i, id := range ids {
+		rows = append(rows, Snapshot{AccountID: id, Week: dayTime(mondayOf(20000 + int64(7*i)))})
+	}
+	tab := TableOf(rows)
+	want := map[string][]int32{"A": {0, 2, 5}, "B": {1, 4}, "C": {3}}
+	for a := range tab.Accounts() {
+		id := tab.AccountID(a)
+		got := tab.AccountRows(a, []int32{-1})
+		if !reflect.DeepEqual(got[1:], want[id]) || got[0] != -1 || tab.AccountLen(a) != len(want[id]) {
+			t.Errorf("account %s: rows %v, len %d; want %v", id, got, tab.AccountLen(a), want[id])
+		}
+	}
+}
