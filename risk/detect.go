@@ -122,7 +122,7 @@ type usageBase struct {
 	ok       bool
 	baseline float64 // median of the baseline weeks, each read against its peers
 	expected float64 // share of the baseline expected now: below 1 when the same weeks last year dipped
-	noise    float64 // usual week-to-week spread: 1.4826 x the median absolute log distance from the baseline
+	noise    float64 // usual week-to-week spread: 1.4826 x the median absolute log distance from the baseline (slide series only)
 }
 
 // usageBaseline measures the account's own normal for trend series si.
@@ -149,10 +149,12 @@ func (sc *scorer) usageBaseline(si int) usageBase {
 	if u.baseline <= 0 || (!t.fraction && u.baseline < w.MinBaselineCount) {
 		return usageBase{}
 	}
-	for i := range nb {
-		buf[i] = math.Abs(math.Log(max(vals[i], 1e-9) / u.baseline))
+	if si < slideSeries { // only a slide reads the noise, and only of these
+		for i := range nb {
+			buf[i] = math.Abs(math.Log(max(vals[i], 1e-9) / u.baseline))
+		}
+		u.noise = 1.4826 * median(buf[:nb])
 	}
-	u.noise = 1.4826 * median(buf[:nb])
 
 	// Seasonality: the same weeks last year, against their own baseline.
 	if sc.hasLY {

@@ -184,7 +184,6 @@ func (rd *reader) readRecordsParallel(sp *csvSplitter, name string, cols *column
 					pre = &c.packed[o.row]
 				}
 				rd.acceptPacked(&c.rows[o.row], &c.present[o.row], pre)
-				c.rows[o.row] = Snapshot{} // let its strings go
 			}
 			select {
 			case free <- c:
