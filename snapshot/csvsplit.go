@@ -2,8 +2,10 @@ package snapshot
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"io"
+	"math/bits"
 )
 
 // csvSplitter reads CSV records exactly as encoding/csv does with its
@@ -145,13 +147,25 @@ func (s *csvSplitter) readLineOrFields() (line []byte, fields [][]byte, err erro
 }
 
 // splitLine appends to dst the fields of a record without quotes (its
-// newline cut): the text between its commas. Cells are short, a few bytes
-// each, so a plain loop beats bytes.IndexByte, whose vector set-up is paid
-// per call.
+// newline cut): the text between its commas. Splitting is the largest
+// share of reading a line, so it looks at eight bytes at a time: x is zero
+// in exactly the bytes that are commas, and m gets the top bit of each
+// such byte (an exact test, with no borrow from one byte into the next).
 func splitLine(dst [][]byte, line []byte) [][]byte {
-	start := 0
-	for i, c := range line {
-		if c == ',' {
+	start, i := 0, 0
+	for ; i+8 <= len(line); i += 8 {
+		x := binary.LittleEndian.Uint64(line[i:]) ^ 0x2c2c2c2c2c2c2c2c // ','
+		y := (x & 0x7f7f7f7f7f7f7f7f) + 0x7f7f7f7f7f7f7f7f
+		m := ^(y | x | 0x7f7f7f7f7f7f7f7f)
+		for m != 0 {
+			j := i + bits.TrailingZeros64(m)>>3
+			dst = append(dst, line[start:j])
+			start = j + 1
+			m &= m - 1
+		}
+	}
+	for ; i < len(line); i++ {
+		if line[i] == ',' {
 			dst = append(dst, line[start:i])
 			start = i + 1
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -90,4 +91,27 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 	p[0] = r.data[0]
 	r.data = r.data[1:]
 	return 1, nil
+}
+
+// splitLine against a plain split on every kind of byte a line may hold,
+// commas at every offset of its eight-byte words.
+func TestSplitLine(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	alphabet := []byte(",,,-+.\x00\x01\x2b\x2d\x7f\x80\xac\xff ab")
+	for range 100000 {
+		line := make([]byte, rnd.IntN(40))
+		for i := range line {
+			line[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		want := bytes.Split(line, []byte(","))
+		got := splitLine(nil, line)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", line, got, want)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: %q, want %q", line, got, want)
+			}
+		}
+	}
 }
