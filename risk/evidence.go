@@ -52,11 +52,22 @@ func WantedFields() []string {
 	return out
 }
 
+// slotFields has a bit for each wanted field read in the week slots (all
+// but NPS): once all are known, the rest of the slots can tell nothing new.
+var slotFields = func() (m uint32) {
+	for i, f := range wantedFields {
+		if f.window != inNPS {
+			m |= 1 << i
+		}
+	}
+	return m
+}()
+
 // computeKnown sets a bit for each wanted field known within its window.
 func (sc *scorer) computeKnown() {
 	w := sc.m.Windows
 	limits := [...]int{inRecent: w.RecentWeeks, inEvent: w.EventWeeks, inLookback: w.RecentWeeks + w.BaselineWeeks}
-	for k := 0; k < sc.nslots; k++ {
+	for k := 0; k < sc.nslots && sc.known&slotFields != slotFields; k++ {
 		r := sc.row(k)
 		if r == nil {
 			continue
