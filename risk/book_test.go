@@ -279,3 +279,28 @@ func TestScoreAsOfReadsNoLaterRow(t *testing.T) {
 	sameAssessments(t, "rows", m.ScorePortfolio(rows, asOf), want)
 	sameAssessments(t, "table", m.ScoreTable(snapshot.TableOf(rows), asOf), want)
 }
+
+// TestWriteJSONMatchesEncoder writes reports, a book's and an empty one,
+// both ways: the streamed JSON must be byte for byte what encoding/json
+// writes with the same indentation.
+func TestWriteJSONMatchesEncoder(t *testing.T) {
+	batch, err := snapshot.ReadFiles([]string{"../examples/portfolio.csv", "../examples/bad_rows.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := DefaultModel()
+	for _, r := range []Report{m.NewReport(batch, time.Time{}), m.NewReport(snapshot.Batch{}, time.Time{}), {}} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("streamed JSON differs from encoding/json:\n%s\nwant:\n%s", got.Bytes()[:min(2000, got.Len())], want.Bytes()[:min(2000, want.Len())])
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package risk
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -57,6 +59,60 @@ func (m Model) report(accounts []Assessment, b snapshot.Batch, asOf time.Time) R
 		r.Warnings = []string{}
 	}
 	return r
+}
+
+// WriteJSON writes the report as indented JSON, exactly as a json.Encoder
+// with SetIndent("", "  ") would, one element at a time: a large book's
+// report is several times the size of its assessments, and holding all of
+// it at once doubled the memory of `starter score --json`.
+func (r Report) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	asOf, err := json.Marshal(r.AsOf)
+	if err != nil {
+		return err
+	}
+	bw.WriteString("{\n  \"as_of\": ")
+	bw.Write(asOf)
+	if err := writeJSONArray(bw, "accounts", r.Accounts); err != nil {
+		return err
+	}
+	if err := writeJSONArray(bw, "rejected", r.Rejected); err != nil {
+		return err
+	}
+	if err := writeJSONArray(bw, "warnings", r.Warnings); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeJSONArray writes `,\n  "name": [...]` at the indentation WriteJSON uses.
+func writeJSONArray[T any](bw *bufio.Writer, name string, elems []T) error {
+	bw.WriteString(",\n  \"" + name + "\": ")
+	if len(elems) == 0 {
+		if elems == nil {
+			bw.WriteString("null")
+		} else {
+			bw.WriteString("[]")
+		}
+		return nil
+	}
+	bw.WriteString("[")
+	for i := range elems {
+		b, err := json.MarshalIndent(elems[i], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("\n  ]")
+	return nil
 }
 
 // WriteTable prints the report for people: one line per account, most

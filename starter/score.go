@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,9 +49,7 @@ func runScore(ctx context.Context, args []string, out io.Writer) error {
 	}
 	report := cfg.Risk.NewTableReport(table, batch, asOf)
 	if *asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := report.WriteJSON(out); err != nil {
 			return err
 		}
 	} else if err := report.WriteTable(out); err != nil {
