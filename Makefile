@@ -28,8 +28,9 @@ test-deps:
 
 ## bench: the benchmarks whose figures the closing notes report
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./risk ./snapshot ./draft ./store
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./worker
+	$(GO) test -run '^$$' -bench '100k' -benchmem -benchtime 3x ./risk
+	$(GO) test -run '^$$' -bench 'Score$$|Draft|Validate|Event|SaveScores' -benchmem ./risk ./draft ./store
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./backtest ./worker
 
 clean:
 	rm -rf $(BIN) $(DATA_DIR)
