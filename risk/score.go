@@ -62,11 +62,13 @@ func (m Model) ScoreSorted(history []snapshot.Snapshot, asOf time.Time) Assessme
 // heap on every call.
 func (m *Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *peerFactors, asOf time.Time) Assessment {
 	sc := scorers.Get().(*scorer)
-	*sc = scorer{}
+	buf := sc.sigBuf
+	*sc = scorer{sigBuf: buf}
 	sc.init(m, history, idx, asOf)
 	sc.peerLevels = peers.levels(sc.lang)
 	a := sc.assess()
-	*sc = scorer{} // drop references to the history and the signals
+	clear(sc.sigs) // drop the signals' texts and evidence
+	*sc = scorer{sigBuf: sc.sigs[:0]} // and the history
 	scorers.Put(sc)
 	return a
 }
@@ -102,6 +104,7 @@ type scorer struct {
 	lang       string                          // the account's language, for its peers
 	known      uint32                          // wanted fields known in their windows
 	sigs       []Signal
+	sigBuf     []Signal // sigs' array, kept from account to account: each assessment gets an exact copy
 	pts        [len(signalDefs)]int
 	ctxRow     *snapshot.Snapshot
 }
@@ -385,10 +388,8 @@ func (sc *scorer) assess() Assessment {
 	a.Score = min(max(total, 0), 100)
 
 	slices.SortStableFunc(sc.sigs, func(x, y Signal) int { return y.Points - x.Points })
-	a.Signals = sc.sigs
-	if a.Signals == nil {
-		a.Signals = []Signal{}
-	}
+	a.Signals = make([]Signal, len(sc.sigs))
+	copy(a.Signals, sc.sigs)
 	a.Missing = sc.missing()
 
 	t := m.Thresholds
@@ -434,7 +435,7 @@ func (sc *scorer) emit(id string, points int, text string, ev Evidence) {
 		}
 		sc.pts[i] = max(points, 0)
 		if sc.sigs == nil {
-			sc.sigs = make([]Signal, 0, 4)
+			sc.sigs = sc.sigBuf[:0]
 		}
 		sc.sigs = append(sc.sigs, Signal{ID: id, Dimension: signalDefs[i].dimension, Points: max(points, 0), Text: text, Evidence: ev})
 		return
