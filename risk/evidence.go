@@ -1,6 +1,10 @@
 package risk
 
-import "github.com/churnwatch/churnwatch/snapshot"
+import (
+	"math/bits"
+
+	"github.com/churnwatch/churnwatch/snapshot"
+)
 
 // wantedField is a snapshot field the model reads, with the window it must
 // be known in and the dimension it lets the model observe.
@@ -98,7 +102,11 @@ func (sc *scorer) computeKnown() {
 
 // missing lists the wanted fields not known in their windows.
 func (sc *scorer) missing() []string {
-	out := make([]string, 0, 4)
+	n := bits.OnesCount32(^sc.known & (1<<len(wantedFields) - 1))
+	if n == 0 {
+		return []string{} // listed as [], and no allocation for the usual account
+	}
+	out := make([]string, 0, n)
 	for i := range wantedFields {
 		if sc.known&(1<<i) == 0 {
 			out = append(out, wantedFields[i].name)
