@@ -556,13 +556,41 @@ func (w *where) String() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-func (s *sqlStore) Packets(ctx context.Context, f PacketFilter) ([]review.Packet, error) {
+// packetWhere is the WHERE clause of a packet filter.
+func packetWhere(f PacketFilter) where {
 	var w where
 	w.eq("account_id", f.AccountID)
 	w.eq("owner", f.Owner)
 	w.eq("state", string(f.State))
 	w.eq("cycle", f.Cycle)
+	w.cmp("cycle", ">=", f.Since)
 	w.cmp("cycle", "<=", f.Through)
+	return w
+}
+
+func (s *sqlStore) PacketCycles(ctx context.Context, f PacketFilter) ([]CycleCount, error) {
+	w := packetWhere(f)
+	rows, err := s.db.QueryContext(ctx, `SELECT cycle, COUNT(*) FROM packets`+w.String()+` GROUP BY cycle ORDER BY cycle DESC`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("packet cycles: %w", err)
+	}
+	defer rows.Close()
+	var out []CycleCount
+	for rows.Next() {
+		var c CycleCount
+		if err := rows.Scan(&c.Cycle, &c.Packets); err != nil {
+			return nil, fmt.Errorf("packet cycles: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("packet cycles: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Packets(ctx context.Context, f PacketFilter) ([]review.Packet, error) {
+	w := packetWhere(f)
 	rows, err := s.db.QueryContext(ctx, `SELECT data FROM packets`+w.String()+` ORDER BY cycle, review_id`, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("packets: %w", err)

@@ -51,7 +51,14 @@ type PacketFilter struct {
 	Owner     string
 	State     review.State
 	Cycle     string // exactly this cycle (YYYY-MM-DD)
+	Since     string // cycles on or after this date (YYYY-MM-DD)
 	Through   string // cycles on or before this date (YYYY-MM-DD)
+}
+
+// CycleCount is how many packets one review cycle holds.
+type CycleCount struct {
+	Cycle   string
+	Packets int
 }
 
 // EventFilter selects measurement events. Zero fields match everything.
@@ -105,6 +112,10 @@ type Store interface {
 	Packet(ctx context.Context, reviewID string) (review.Packet, error)
 	// Packets returns the matching packets ordered by cycle, then review ID.
 	Packets(ctx context.Context, f PacketFilter) ([]review.Packet, error)
+	// PacketCycles counts the matching packets of each cycle, newest cycle
+	// first, without reading them: a list of the latest reviews reads only
+	// the cycles it shows.
+	PacketCycles(ctx context.Context, f PacketFilter) ([]CycleCount, error)
 
 	// AppendEvent appends a measurement event. The event's Key makes the
 	// write idempotent: when the key is already stored nothing is written

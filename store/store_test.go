@@ -388,6 +388,7 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 			{PacketFilter{State: review.AwaitingApproval}, []string{other.ReviewID}},
 			{PacketFilter{Cycle: week2}, []string{p.ReviewID}},
 			{PacketFilter{Through: week1}, []string{other.ReviewID}},
+			{PacketFilter{Since: week2}, []string{p.ReviewID}},
 			{PacketFilter{AccountID: "A-2", Owner: "dana"}, nil},
 		} {
 			ps, err := st.Packets(ctx, tc.f)
@@ -400,6 +401,24 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 			}
 			if !reflect.DeepEqual(ids, tc.want) {
 				t.Errorf("Packets(%+v) = %v, want %v", tc.f, ids, tc.want)
+			}
+		}
+
+		for _, tc := range []struct {
+			f    PacketFilter
+			want []CycleCount
+		}{
+			{PacketFilter{}, []CycleCount{{week2, 1}, {week1, 1}}},
+			{PacketFilter{Owner: "sam"}, []CycleCount{{week1, 1}}},
+			{PacketFilter{Since: week2}, []CycleCount{{week2, 1}}},
+			{PacketFilter{Owner: "nobody"}, nil},
+		} {
+			got, err := st.PacketCycles(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("PacketCycles(%+v) = %v, want %v", tc.f, got, tc.want)
 			}
 		}
 

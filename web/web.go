@@ -57,14 +57,32 @@ func (s *Server) Register(mux *http.ServeMux) {
 // ?owner=.
 func (s *Server) reviews(w http.ResponseWriter, r *http.Request) {
 	f := store.PacketFilter{Owner: r.URL.Query().Get("owner"), State: review.State(r.URL.Query().Get("state"))}
-	packets, err := s.Store.Packets(r.Context(), f)
+	// Read only the newest cycles that hold the first maxRows reviews, whole
+	// (the list orders each cycle by urgency): a record of many weeks of
+	// reviews is not read through to show one page of it.
+	cycles, err := s.Store.PacketCycles(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	total, since := 0, ""
+	for _, c := range cycles {
+		if total < maxRows {
+			since = c.Cycle
+		}
+		total += c.Packets
+	}
+	var packets []review.Packet
+	if total > 0 {
+		newest := f
+		newest.Since = since
+		if packets, err = s.Store.Packets(r.Context(), newest); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	sortPackets(packets)
-	total := len(packets)
-	packets = packets[:min(total, maxRows)]
+	packets = packets[:min(len(packets), maxRows)]
 	s.render(w, r, "reviews.html", struct {
 		Filter  store.PacketFilter
 		Packets []review.Packet

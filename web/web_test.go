@@ -121,19 +121,31 @@ func TestReviewsPageListsTheMostUrgentFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	// Two older cycles, then this week's: the page reads the newest cycles
+	// until it has maxRows reviews, and counts them all.
 	const n = maxRows + 10
-	for i := range n {
-		id := fmt.Sprintf("A-%04d", i)
-		tier := risk.Elevated
-		if i == n-1 {
-			tier = risk.Critical
-		}
-		p := review.Packet{ReviewID: review.ID(id, "2026-11-16"), AccountID: id, Owner: "dana", Cycle: "2026-11-16", State: review.AwaitingApproval,
-			Severity: tier, Assessment: risk.Assessment{AccountID: id, Tier: tier, Score: 40 + i%50}, UpdatedAt: time.Now()}
-		if err := st.SavePacket(ctx, p); err != nil {
-			t.Fatal(err)
+	for c, cycle := range []string{"2026-11-02", "2026-11-09", "2026-11-16"} {
+		for i := range n {
+			id := fmt.Sprintf("A-%04d", i)
+			tier := risk.Elevated
+			if i == n-1 && c == 2 {
+				tier = risk.Critical
+			}
+			state := review.AwaitingApproval
+			if c < 2 {
+				state = review.Approved
+			}
+			p := review.Packet{ReviewID: review.ID(id, cycle), AccountID: id, Owner: "dana", Cycle: cycle, State: state,
+				Severity: tier, Assessment: risk.Assessment{AccountID: id, Tier: tier, Score: 40 + i%50}, UpdatedAt: time.Now()}
+			if c < 2 && i >= 100 { // the older cycles flagged fewer, and were decided
+				continue
+			}
+			if err := st.SavePacket(ctx, p); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	const all = 100 + 100 + n
 	mux := http.NewServeMux()
 	(&Server{Store: st}).Register(mux)
 	srv := httptest.NewServer(mux)
@@ -142,11 +154,22 @@ func TestReviewsPageListsTheMostUrgentFirst(t *testing.T) {
 	if rows := strings.Count(body, `<tr><td><a href="/review/`); rows != maxRows {
 		t.Errorf("%d rows, want %d", rows, maxRows)
 	}
-	if !strings.Contains(body, fmt.Sprintf("most urgent of %d reviews", n)) {
+	if !strings.Contains(body, fmt.Sprintf("most urgent of %d reviews", all)) {
 		t.Errorf("the page does not say how many reviews there are")
 	}
 	first := strings.Index(body, `<tr><td><a href="/review/`)
 	if !strings.Contains(body[first:first+200], fmt.Sprintf("A-%04d", n-1)) {
 		t.Errorf("the critical review is not listed first: %.200s", body[first:])
+	}
+	if strings.Contains(body, "2026-11-09") {
+		t.Errorf("an older cycle is listed although this week's fills the page")
+	}
+	// Filtered to fewer than a page, every matching cycle is read.
+	_, body = get(t, srv.URL+"/?state=approved")
+	if rows := strings.Count(body, `<tr><td><a href="/review/`); rows != 200 {
+		t.Errorf("approved: %d rows, want 200", rows)
+	}
+	if !strings.Contains(body, "2026-11-02") || !strings.Contains(body, "2026-11-09") {
+		t.Errorf("approved: both older cycles should be listed")
 	}
 }
