@@ -67,8 +67,9 @@ func (m *Model) scoreIndexed(history []snapshot.Snapshot, idx []int32, peers *pe
 	sc.init(m, history, idx, asOf)
 	sc.peerLevels = peers.levels(sc.lang)
 	a := sc.assess()
-	clear(sc.sigs) // drop the signals' texts and evidence
-	*sc = scorer{sigBuf: sc.sigs[:0]} // and the history
+	// Drop the signals' texts and evidence, and the history; keep the array.
+	clear(sc.sigs)
+	*sc = scorer{sigBuf: sc.sigs[:0]}
 	scorers.Put(sc)
 	return a
 }
