@@ -29,6 +29,8 @@ func ReadFiles(paths []string) (Batch, error) {
 // to fn, in input order, instead of keeping it, so that memory does not
 // grow with the input: a caller can keep rows in a smaller form (see
 // Table) or aggregate them as they come. The row is reused once fn returns.
+// fn is called for one row at a time, but for a large CSV file not on the
+// caller's goroutine: the reader accepts rows beside the one splitting them.
 // The batch returned holds the rejections and warnings; its Rows is empty.
 func Stream(paths []string, fn func(row *Snapshot)) (Batch, error) {
 	rd := newReader()
