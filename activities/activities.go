@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -54,6 +56,12 @@ type Activities struct {
 	// PagesURL is where the team reaches the worker's review pages; notices
 	// link their review there when it is set.
 	PagesURL string
+	// Policy is this worker's review policy. Reviews start with it (and the
+	// managers and leaders of the user record), whatever the scan that asked
+	// for them carries: who may decide, and who hears of a late decision,
+	// is the worker's to say, never a caller's. Nil keeps the scan's policy
+	// (tests that run activities without a worker).
+	Policy *review.Policy
 	// Temporal starts the reviews a scan asks for, on TaskQueue.
 	Temporal  client.Client
 	TaskQueue string
@@ -142,6 +150,10 @@ func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsReq
 			res = review.StartReviewsResult{}
 		}
 	}
+	policy, err := a.reviewPolicy(ctx, in.Policy)
+	if err != nil {
+		return res, err
+	}
 	for _, c := range in.Candidates[min(len(res.Started)+len(res.AlreadyOpen), len(in.Candidates)):] {
 		_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                       review.ID(c.AccountID, in.Cycle),
@@ -151,7 +163,7 @@ func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsReq
 			// Without it the client hands back the existing run as if new.
 			WorkflowExecutionErrorWhenAlreadyStarted: true,
 			TypedSearchAttributes:                    workflows.ReviewSearchAttributes(c),
-		}, review.ReviewWorkflow, workflows.ReviewInput(c, in.Cycle, in.Policy))
+		}, review.ReviewWorkflow, workflows.ReviewInput(c, in.Cycle, policy))
 		switch {
 		case err == nil:
 			res.Started = append(res.Started, c)
@@ -163,6 +175,37 @@ func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsReq
 		activity.RecordHeartbeat(ctx, res)
 	}
 	return res, nil
+}
+
+// reviewPolicy is the policy new reviews start with: the worker's own, its
+// managers and leaders joined by those of the user record (a CSM's manager
+// there wins over the config's; leaders and admins there are leaders).
+func (a *Activities) reviewPolicy(ctx context.Context, requested review.Policy) (review.Policy, error) {
+	if a.Policy == nil {
+		return requested, nil
+	}
+	p := *a.Policy
+	users, err := a.Store.Users(ctx)
+	if err != nil {
+		return p, fmt.Errorf("read the user record for the review policy: %w", err)
+	}
+	p.Managers = maps.Clone(p.Managers)
+	if p.Managers == nil {
+		p.Managers = map[string]string{}
+	}
+	p.Leaders = slices.Clone(p.Leaders)
+	for _, u := range users {
+		if u.Disabled {
+			continue
+		}
+		if u.Manager != "" {
+			p.Managers[u.Name] = u.Manager
+		}
+		if u.SeesAll() && !slices.Contains(p.Leaders, u.Name) {
+			p.Leaders = append(p.Leaders, u.Name)
+		}
+	}
+	return p, nil
 }
 
 // chunkRanges cuts the sorted accounts into chunks of size (default

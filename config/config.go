@@ -29,16 +29,21 @@ const EnvPrefix = "CHURNWATCH"
 
 // Config is the whole configuration.
 type Config struct {
-	DataDir  string     `mapstructure:"data_dir"`
-	Temporal Temporal   `mapstructure:"temporal"`
-	HTTP     HTTP       `mapstructure:"http"`
-	Store    Store      `mapstructure:"store"`
-	LLM      LLM        `mapstructure:"llm"`
-	Review   Review     `mapstructure:"review"`
-	Schedule Schedule   `mapstructure:"schedule"`
-	Notify   Notify     `mapstructure:"notify"`
-	Log      Log        `mapstructure:"log"`
-	Risk     risk.Model `mapstructure:"risk"`
+	DataDir  string   `mapstructure:"data_dir"`
+	Temporal Temporal `mapstructure:"temporal"`
+	HTTP     HTTP     `mapstructure:"http"`
+	Store    Store    `mapstructure:"store"`
+	LLM      LLM      `mapstructure:"llm"`
+	Review   Review   `mapstructure:"review"`
+	Schedule Schedule `mapstructure:"schedule"`
+	Notify   Notify   `mapstructure:"notify"`
+	Auth     Auth     `mapstructure:"auth"`
+	Server   Server   `mapstructure:"server"`
+	// Token is the personal API token (from `starter users token`) the CLI
+	// sends to the worker's API: CHURNWATCH_TOKEN.
+	Token string     `mapstructure:"token"`
+	Log   Log        `mapstructure:"log"`
+	Risk  risk.Model `mapstructure:"risk"`
 }
 
 // Temporal says which cluster to use. An empty Address means the worker
@@ -54,6 +59,10 @@ type Temporal struct {
 	UIPort       int    `mapstructure:"ui_port"` // the Temporal Web UI beside the embedded server; 0 = none
 	APIKey       string `mapstructure:"api_key"` // for Temporal Cloud and other API-key clusters
 	TLS          TLS    `mapstructure:"tls"`
+	// UIWritable lets the embedded Web UI reset, terminate, signal and
+	// start workflows. Off by default: the UI has no sign-in, so it is
+	// served on loopback and read-only unless an administrator says so.
+	UIWritable bool `mapstructure:"ui_writable"`
 }
 
 // TLS configures the client's connection to a remote cluster.
@@ -73,6 +82,44 @@ type HTTP struct {
 	// the endpoint is off.
 	APIToken    string `mapstructure:"api_token"`
 	MaxUploadMB int    `mapstructure:"max_upload_mb"`
+	// PublicURL is where the team opens the pages (behind its proxy, say
+	// https://churnwatch.example.com): session cookies are Secure when it
+	// is https, its host is allowed, and single sign-on returns to it.
+	PublicURL string `mapstructure:"public_url"`
+	// AllowedHosts are Host headers accepted besides the listener's own
+	// host, localhost and PublicURL's host (against DNS rebinding).
+	AllowedHosts []string `mapstructure:"allowed_hosts"`
+	// SessionLifetime bounds a sign-in; SessionIdle ends one unused that long.
+	SessionLifetime time.Duration `mapstructure:"session_lifetime"`
+	SessionIdle     time.Duration `mapstructure:"session_idle"`
+	// LoginAttemptsPerMinute bounds sign-in attempts per client address.
+	LoginAttemptsPerMinute int `mapstructure:"login_attempts_per_minute"`
+}
+
+// Auth configures how people sign in besides local passwords.
+type Auth struct {
+	OIDC OIDC `mapstructure:"oidc"`
+}
+
+// OIDC is single sign-on through an OpenID Connect provider (code flow
+// with PKCE). An empty Issuer turns it off.
+type OIDC struct {
+	Issuer       string `mapstructure:"issuer"`
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret"`
+	// RoleClaim names the ID token claim holding the role (csm, manager,
+	// leader, admin); without it the role of a local user of the same name
+	// is used, and a stranger is refused.
+	RoleClaim string `mapstructure:"role_claim"`
+	// UsernameClaim names the claim that must equal the snapshots' owner.
+	UsernameClaim string `mapstructure:"username_claim"`
+}
+
+// Server is the worker the CLI talks to for decisions, as a person.
+type Server struct {
+	// URL of the worker's HTTP listener; set, `starter review approve|reject|
+	// progress|outcome` go through its API with Token instead of Temporal.
+	URL string `mapstructure:"url"`
 }
 
 // Store selects the decision record's database.
@@ -166,7 +213,15 @@ func Default() Config {
 			Port:         7233,
 			UIPort:       8233,
 		},
-		HTTP: HTTP{Addr: "127.0.0.1:8080", MaxUploadMB: 256},
+		HTTP: HTTP{
+			Addr:                   "127.0.0.1:8080",
+			MaxUploadMB:            256,
+			AllowedHosts:           []string{},
+			SessionLifetime:        12 * time.Hour,
+			SessionIdle:            2 * time.Hour,
+			LoginAttemptsPerMinute: 10,
+		},
+		Auth: Auth{OIDC: OIDC{RoleClaim: "churnwatch_role", UsernameClaim: "preferred_username"}},
 		LLM: LLM{
 			Timeout:           60 * time.Second,
 			MaxTokens:         1500,
@@ -210,6 +265,7 @@ var Flags = map[string]string{
 	"llm-base-url":     "llm.base_url",
 	"llm-model":        "llm.model",
 	"log-level":        "log.level",
+	"server":           "server.url",
 }
 
 // AddFlags adds --config and the named flags (keys of Flags) to fs.
@@ -355,6 +411,26 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.Notify.PagesURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("notify.pages_url", "%q is not an http(s) URL", c.Notify.PagesURL)
 		}
+	}
+	for key, u := range map[string]string{"http.public_url": c.HTTP.PublicURL, "server.url": c.Server.URL, "auth.oidc.issuer": c.Auth.OIDC.Issuer} {
+		if u == "" {
+			continue
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			bad(key, "%q is not an http(s) URL", u)
+		}
+	}
+	if c.Auth.OIDC.Issuer != "" && c.Auth.OIDC.ClientID == "" {
+		bad("auth.oidc.client_id", "must be set when auth.oidc.issuer is set")
+	}
+	if c.Auth.OIDC.Issuer != "" && c.Auth.OIDC.UsernameClaim == "" {
+		bad("auth.oidc.username_claim", "must not be empty")
+	}
+	if c.HTTP.SessionLifetime <= 0 || c.HTTP.SessionIdle <= 0 {
+		bad("http.session_lifetime", "session_lifetime and session_idle must be positive durations")
+	}
+	if c.HTTP.LoginAttemptsPerMinute <= 0 {
+		bad("http.login_attempts_per_minute", "must be positive")
 	}
 	if c.Notify.Timeout <= 0 {
 		bad("notify.timeout", "must be positive")
@@ -511,7 +587,7 @@ type Setting struct {
 }
 
 // secretKeys are never printed or logged.
-var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true}
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true, "auth.oidc.client_secret": true, "token": true}
 
 // Settings lists every key with its effective value, secrets masked.
 func (c Config) Settings() []Setting {

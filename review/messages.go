@@ -99,6 +99,8 @@ type Progress struct {
 	Kind  EventKind `json:"kind"` // outreach_sent or customer_responded
 	Actor string    `json:"actor"`
 	Note  string    `json:"note,omitempty"`
+	// Authority is set by the worker's decision service, as on Decision.
+	Authority string `json:"authority,omitempty"`
 }
 
 // EvidenceRequest asks for an account's history up to a week.

@@ -19,7 +19,8 @@ import (
 type State string
 
 const (
-	AwaitingApproval State = "awaiting_approval" // from the start: the drafts are written while the CSM is told
+	Drafting         State = "drafting"          // until its brief and drafts exist
+	AwaitingApproval State = "awaiting_approval" // the drafts exist; the owner decides
 	Approved         State = "approved"
 	Rejected         State = "rejected"
 	ActionAssigned   State = "action_assigned"
@@ -97,7 +98,12 @@ type Decision struct {
 	Reason         string       `json:"reason,omitempty"`          // required for a rejection
 	EditedOutreach *Email       `json:"edited_outreach,omitempty"` // required for an edit
 	ConfirmedCause string       `json:"confirmed_cause,omitempty"` // the CSM's confirmed cause, if any
-	At             time.Time    `json:"at"`
+	// Authority is why the worker's decision service let Actor decide
+	// (owner, manager, leader or admin), judged from the worker's own user
+	// record. Empty for decisions sent straight through Temporal by an
+	// administrator; the gate then checks Actor against the review's policy.
+	Authority string    `json:"authority,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Validate checks a decision on its own; the workflow adds the checks that
@@ -146,7 +152,9 @@ type Outcome struct {
 	Kind  OutcomeKind `json:"kind"`
 	Actor string      `json:"actor"`
 	Note  string      `json:"note,omitempty"`
-	At    time.Time   `json:"at"`
+	// Authority is set by the worker's decision service, as on Decision.
+	Authority string    `json:"authority,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Validate checks an outcome on its own.
@@ -238,6 +246,22 @@ const (
 	EventChurned           EventKind = "churned"
 	EventStillAtRisk       EventKind = "still_at_risk"
 	EventFalsePositive     EventKind = "false_positive"
+
+	// Access events: who signed in, and every request the team surface
+	// refused (a decision not theirs, a forged form, a second decision).
+	EventSignedIn      EventKind = "signed_in"
+	EventSignInRefused EventKind = "sign_in_refused"
+	EventSignedOut     EventKind = "signed_out"
+	EventRefused       EventKind = "refused"
+)
+
+// Reasons the approval gate gives when it refuses a decision, progress or
+// outcome: the type of the Temporal application error its validator
+// returns, so that callers can answer 403, 409 or 422 without parsing text.
+const (
+	RefusedForbidden = "Forbidden"    // the actor may not act on this review
+	RefusedConflict  = "Conflict"     // already decided, still drafting, or the wrong state
+	RefusedInvalid   = "InvalidInput" // a field is missing or wrong
 )
 
 // Event is an append-only measurement event. Key makes writing it

@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"audit":    {runAudit, "audit decision packets (audit packets --json)"},
 	"register": {runRegister, "export the risk register as CSV"},
 	"config":   {runConfig, "print the effective configuration, secrets masked"},
+	"users":    {runUsers, "manage local users: add, list, disable, enable, password, token"},
 }
 
 // errUsage marks errors in how a command was called: exit status 2.
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = withStderr(ctx, stderr) // notices for the person, apart from the output
 	if err := cmd.run(ctx, args[1:], stdout); err != nil {
 		fmt.Fprintf(stderr, "starter %s: %v\n", args[0], err)
 		if errors.As(err, new(errUsage)) || errors.Is(err, pflag.ErrHelp) {

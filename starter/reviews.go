@@ -11,14 +11,16 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
 )
 
-var states = []review.State{review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}
+var states = []review.State{review.Drafting, review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}
 
 // ReviewItem is one row of `reviews list --json` (a contract).
 type ReviewItem struct {
@@ -30,8 +32,9 @@ type ReviewItem struct {
 	Owner     string `json:"owner"`
 }
 
-// runReviews lists reviews from Temporal's visibility store, through the
-// search attributes the review workflows keep current.
+// runReviews lists reviews: through the worker's API when server.url is set,
+// else from Temporal's visibility store, through the search attributes the
+// review workflows keep current.
 func runReviews(ctx context.Context, args []string, out io.Writer) error {
 	if _, rest, err := splitSub(args, "list"); err != nil {
 		return err
@@ -39,6 +42,7 @@ func runReviews(ctx context.Context, args []string, out io.Writer) error {
 		args = rest
 	}
 	fs := newFlagSet("reviews list")
+	config.AddFlags(fs, "server")
 	state := fs.String("state", "", "only reviews in this state ("+joinStates()+")")
 	owner := fs.String("owner", "", "only reviews owned by this CSM")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -48,14 +52,29 @@ func runReviews(ctx context.Context, args []string, out io.Writer) error {
 	if *state != "" && !slices.Contains(states, review.State(*state)) {
 		return usageError(fmt.Errorf("--state %q is not one of %s", *state, joinStates()))
 	}
-	c, _, err := dial(ctx, fs)
+	cfg, err := config.Load(fs)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	items, err := listReviews(ctx, c, review.State(*state), *owner)
-	if err != nil {
-		return err
+	var items []ReviewItem
+	if cfg.Server.URL != "" {
+		api, err := newAPIClient(cfg)
+		if err != nil {
+			return err
+		}
+		items, err = api.listReviews(ctx, review.State(*state), *owner)
+		if err != nil {
+			return err
+		}
+	} else {
+		c, _, err := dial(ctx, fs)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if items, err = listReviews(ctx, c, review.State(*state), *owner); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(out)
@@ -117,21 +136,31 @@ func listReviews(ctx context.Context, c client.Client, state review.State, owner
 	return items, nil
 }
 
-// runReview shows one review or records a decision, progress or outcome.
+// reviewFlags are the flags of `review SUB`.
+type reviewFlags struct {
+	asJSON                                              bool
+	actor, note, editFile, cause, reason, event, result string
+}
+
+// runReview shows one review or records a decision, progress or outcome:
+// through the worker's API as the token's user when server.url is set, else
+// through Temporal directly, as an administrator.
 func runReview(ctx context.Context, args []string, out io.Writer) error {
 	sub, rest, err := splitSub(args, "show", "approve", "reject", "progress", "outcome")
 	if err != nil {
 		return err
 	}
 	fs := newFlagSet("review " + sub)
-	asJSON := fs.Bool("json", false, "print JSON")
-	actor := fs.String("as", "", "who decides: the review's owner or a leader")
-	note := fs.String("note", "", "a note kept with the decision")
-	editFile := fs.String("edit-file", "", "approve with this edited outreach (first line may be 'Subject: ...')")
-	cause := fs.String("cause", "", "the cause the CSM confirms (kept apart from the suspected cause)")
-	reason := fs.String("reason", "", "why the review is rejected")
-	event := fs.String("event", "", "progress: outreach_sent or customer_responded")
-	result := fs.String("result", "", "outcome: saved, churned, still_at_risk or false_positive")
+	config.AddFlags(fs, "server")
+	var f reviewFlags
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fs.StringVar(&f.actor, "as", "", "who decides, on the Temporal path only: the review's owner or a leader")
+	fs.StringVar(&f.note, "note", "", "a note kept with the decision")
+	fs.StringVar(&f.editFile, "edit-file", "", "approve with this edited outreach (first line may be 'Subject: ...')")
+	fs.StringVar(&f.cause, "cause", "", "the cause the CSM confirms (kept apart from the suspected cause)")
+	fs.StringVar(&f.reason, "reason", "", "why the review is rejected")
+	fs.StringVar(&f.event, "event", "", "progress: outreach_sent or customer_responded")
+	fs.StringVar(&f.result, "result", "", "outcome: saved, churned, still_at_risk or false_positive")
 	if err := fs.Parse(rest); err != nil {
 		return usageError(err)
 	}
@@ -139,74 +168,117 @@ func runReview(ctx context.Context, args []string, out io.Writer) error {
 		return usageError(fmt.Errorf("review %s takes exactly one REVIEW_ID", sub))
 	}
 	id := fs.Arg(0)
-	if sub != "show" && *actor == "" {
-		return usageError(errors.New("--as CSM is required"))
+	if sub == "reject" && strings.TrimSpace(f.reason) == "" {
+		return usageError(errors.New("--reason TEXT is required to reject"))
 	}
-
-	var update string
-	var arg any
-	switch sub {
-	case "approve":
-		d := review.Decision{Kind: review.Approve, Actor: *actor, Note: *note, ConfirmedCause: *cause}
-		if *editFile != "" {
-			email, err := readEdit(*editFile)
-			if err != nil {
-				return err
-			}
-			d.Kind, d.EditedOutreach = review.EditAndApprove, &email
-		}
-		update, arg = review.UpdateDecide, d
-	case "reject":
-		if strings.TrimSpace(*reason) == "" {
-			return usageError(errors.New("--reason TEXT is required to reject"))
-		}
-		update, arg = review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: *actor, Reason: *reason, Note: *note}
-	case "progress":
-		update, arg = review.UpdateProgress, review.Progress{Kind: review.EventKind(*event), Actor: *actor, Note: *note}
-	case "outcome":
-		update, arg = review.UpdateOutcome, review.Outcome{Kind: review.OutcomeKind(*result), Actor: *actor, Note: *note}
-	}
-
-	c, _, err := dial(ctx, fs)
+	cfg, err := config.Load(fs)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 
 	var p review.Packet
-	if sub == "show" {
-		v, err := c.QueryWorkflow(ctx, id, "", review.QueryPacket)
-		if err != nil {
-			return fmt.Errorf("review %s: %w", id, err)
-		}
-		if err := v.Get(&p); err != nil {
-			return fmt.Errorf("review %s: %w", id, err)
-		}
+	if cfg.Server.URL != "" {
+		p, err = reviewThroughAPI(ctx, cfg, sub, id, f)
 	} else {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID:   id,
-			UpdateName:   update,
-			Args:         []any{arg},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		if err != nil {
-			return fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
-		}
-		if err := h.Get(ctx, &p); err != nil {
-			return fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
-		}
+		p, err = reviewThroughTemporal(ctx, fs, sub, id, f)
 	}
-	if *asJSON {
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(p)
 	}
 	if sub != "show" {
-		fmt.Fprintf(out, "%s: %s by %s; state %s\n", id, sub, *actor, p.State)
+		fmt.Fprintf(out, "%s: %s by %s; state %s\n", id, sub, actedBy(sub, p, f.actor), p.State)
 		return nil
 	}
 	printPacket(out, p)
 	return nil
+}
+
+// actedBy names who acted, as the packet records it when it does (on the
+// API path the worker, not the command line, knows who that is).
+func actedBy(sub string, p review.Packet, actor string) string {
+	switch {
+	case (sub == "approve" || sub == "reject") && p.Decision != nil && p.Decision.Actor != "":
+		return p.Decision.Actor
+	case sub == "outcome" && p.Outcome != nil && p.Outcome.Actor != "":
+		return p.Outcome.Actor
+	case actor != "":
+		return actor
+	}
+	return "the token's user"
+}
+
+// reviewThroughTemporal queries or updates the review workflow directly.
+// That is the administrators' way: the workflow checks --as against the
+// owner and the leaders, but nothing checks that --as is who runs this.
+func reviewThroughTemporal(ctx context.Context, fs *pflag.FlagSet, sub, id string, f reviewFlags) (review.Packet, error) {
+	var p review.Packet
+	if sub != "show" && f.actor == "" {
+		return p, usageError(errors.New("--as CSM is required (or set --server and CHURNWATCH_TOKEN to act as yourself)"))
+	}
+	update, arg, err := temporalRequest(sub, f)
+	if err != nil {
+		return p, err
+	}
+	if sub != "show" {
+		fmt.Fprintf(stderrFrom(ctx), "acting through Temporal directly as an administrator: --as %s is taken on trust; people decide with --server URL and CHURNWATCH_TOKEN\n", f.actor)
+	}
+	c, _, err := dial(ctx, fs)
+	if err != nil {
+		return p, err
+	}
+	defer c.Close()
+	if sub == "show" {
+		v, err := c.QueryWorkflow(ctx, id, "", review.QueryPacket)
+		if err != nil {
+			return p, fmt.Errorf("review %s: %w", id, err)
+		}
+		if err := v.Get(&p); err != nil {
+			return p, fmt.Errorf("review %s: %w", id, err)
+		}
+		return p, nil
+	}
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   update,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return p, fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
+	}
+	if err := h.Get(ctx, &p); err != nil {
+		return p, fmt.Errorf("review %s %s: %w", sub, id, plainError(err))
+	}
+	return p, nil
+}
+
+// temporalRequest is the update sub sends to the review workflow, and its
+// argument; show sends none.
+func temporalRequest(sub string, f reviewFlags) (string, any, error) {
+	switch sub {
+	case "approve":
+		d := review.Decision{Kind: review.Approve, Actor: f.actor, Note: f.note, ConfirmedCause: f.cause}
+		if f.editFile != "" {
+			email, err := readEdit(f.editFile)
+			if err != nil {
+				return "", nil, err
+			}
+			d.Kind, d.EditedOutreach = review.EditAndApprove, &email
+		}
+		return review.UpdateDecide, d, nil
+	case "reject":
+		return review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: f.actor, Reason: f.reason, Note: f.note}, nil
+	case "progress":
+		return review.UpdateProgress, review.Progress{Kind: review.EventKind(f.event), Actor: f.actor, Note: f.note}, nil
+	case "outcome":
+		return review.UpdateOutcome, review.Outcome{Kind: review.OutcomeKind(f.result), Actor: f.actor, Note: f.note}, nil
+	}
+	return "", nil, nil
 }
 
 // readEdit reads an edited outreach: an optional "Subject: ..." first line,

@@ -21,7 +21,7 @@ type dialect struct {
 	name string
 
 	// Column types substituted into the migrations.
-	ID, Time, JSON, Float string
+	ID, Time, JSON, Float, Blob string
 
 	// migrationLock, when set, is run first in the migration transaction so
 	// that two processes opening the store at once migrate one after the other.
@@ -67,6 +67,7 @@ var (
 		Time:            "TEXT",
 		JSON:            "TEXT",
 		Float:           "REAL",
+		Blob:            "BLOB",
 		serializeWrites: true,
 		maxParams:       32766,
 	}
@@ -78,6 +79,7 @@ var (
 		Time:          "TIMESTAMPTZ",
 		JSON:          "JSON",
 		Float:         "DOUBLE PRECISION",
+		Blob:          "BYTEA",
 		migrationLock: "SELECT pg_advisory_xact_lock(7201553390412)", // any fixed number unique to Churnwatch
 		maxParams:     65535,
 	}

@@ -31,7 +31,11 @@ func newSQLStore(ctx context.Context, db *sql.DB, d *dialect) (*sqlStore, error)
 	if err := migrate(ctx, db, d); err != nil {
 		return nil, err
 	}
-	return &sqlStore{db: db, d: d}, nil
+	s := &sqlStore{db: db, d: d}
+	if err := s.fillQueueColumns(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *sqlStore) Close() error { return s.db.Close() }
@@ -486,16 +490,19 @@ func (s *sqlStore) SavePacket(ctx context.Context, p review.Packet) error {
 	defer s.lockWrites()()
 	// The WHERE keeps a late retry carrying an older UpdatedAt from undoing
 	// newer state; an equal UpdatedAt is the same write again.
+	args := append([]any{p.ReviewID, p.AccountID, p.Cycle, p.Owner, string(p.State), string(p.Severity),
+		s.d.timeArg(p.CreatedAt), s.d.timeArg(p.UpdatedAt), string(blob)}, queueColumns(p, s.d)...)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO packets
-			(review_id, account_id, cycle, owner, state, severity, created_at, updated_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			(review_id, account_id, cycle, owner, state, severity, created_at, updated_at, data,
+			 account_name, score, arr, urgency, renewal_date, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (review_id) DO UPDATE SET
 			account_id = excluded.account_id, cycle = excluded.cycle, owner = excluded.owner,
 			state = excluded.state, severity = excluded.severity, created_at = excluded.created_at,
-			updated_at = excluded.updated_at, data = excluded.data
-		WHERE packets.updated_at <= excluded.updated_at`,
-		p.ReviewID, p.AccountID, p.Cycle, p.Owner, string(p.State), string(p.Severity),
-		s.d.timeArg(p.CreatedAt), s.d.timeArg(p.UpdatedAt), string(blob))
+			updated_at = excluded.updated_at, data = excluded.data,
+			account_name = excluded.account_name, score = excluded.score, arr = excluded.arr,
+			urgency = excluded.urgency, renewal_date = excluded.renewal_date, due_at = excluded.due_at
+		WHERE packets.updated_at <= excluded.updated_at`, args...)
 	if err != nil {
 		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/churnwatch/churnwatch/identity"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -25,6 +26,9 @@ import (
 
 // ErrNotFound is returned when a looked-up record does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when a record to add is already stored.
+var ErrExists = errors.New("already exists")
 
 // FileName is the SQLite file Open creates in the data directory.
 const FileName = "churnwatch.db"
@@ -117,12 +121,59 @@ type Store interface {
 	// the cycles it shows.
 	PacketCycles(ctx context.Context, f PacketFilter) ([]CycleCount, error)
 
+	// Queue returns one page of the reviews matching f, most urgent first
+	// (the assessment's urgency, then score), and how many match in all. It
+	// reads headline columns only, never the packets themselves.
+	Queue(ctx context.Context, f QueueFilter) ([]QueueRow, int, error)
+
 	// AppendEvent appends a measurement event. The event's Key makes the
 	// write idempotent: when the key is already stored nothing is written
 	// and inserted is false.
 	AppendEvent(ctx context.Context, e review.Event) (inserted bool, err error)
 	// Events returns the matching events in the order they were appended.
 	Events(ctx context.Context, f EventFilter) ([]review.Event, error)
+
+	// AddUser stores a new user with a password hash ("" for a user who
+	// signs in only through single sign-on). A name already taken is an
+	// error wrapping ErrExists.
+	AddUser(ctx context.Context, u identity.User, passwordHash string) error
+	// User returns one user, or an error wrapping ErrNotFound.
+	User(ctx context.Context, name string) (identity.User, error)
+	// Users returns every user ordered by name.
+	Users(ctx context.Context) ([]identity.User, error)
+	// PasswordHash returns a user's password hash ("" when the user has
+	// none), or an error wrapping ErrNotFound.
+	PasswordHash(ctx context.Context, name string) (string, error)
+	// SetPassword replaces a user's password hash; ErrNotFound for an
+	// unknown name.
+	SetPassword(ctx context.Context, name, hash string) error
+	// SetUserDisabled disables or re-enables a user; ErrNotFound for an
+	// unknown name. A disabled user keeps their tokens, which are refused
+	// while the user is disabled.
+	// SetRole changes a user's role (single sign-on's role claim does);
+	// ErrNotFound for an unknown name.
+	SetRole(ctx context.Context, name string, role identity.Role) error
+	SetUserDisabled(ctx context.Context, name string, disabled bool) error
+	// AddToken stores the hash of a new API token of a user; ErrNotFound
+	// for an unknown name.
+	AddToken(ctx context.Context, name, tokenHash string, at time.Time) error
+	// UserByToken returns the user whose token has this hash, or an error
+	// wrapping ErrNotFound. A disabled user is returned too: the caller
+	// refuses them.
+	UserByToken(ctx context.Context, tokenHash string) (identity.User, error)
+	// TeamOf returns, ordered, the names of the users whose manager is
+	// manager.
+	TeamOf(ctx context.Context, manager string) ([]string, error)
+
+	// FindSession returns a web session's data; an expired session is not
+	// found. The web layer adapts the session methods to scs.Store.
+	FindSession(ctx context.Context, token string) (data []byte, found bool, err error)
+	// CommitSession stores a session's data and expiry, replacing any.
+	CommitSession(ctx context.Context, token string, data []byte, expiry time.Time) error
+	// DeleteSession removes a session; an unknown token is not an error.
+	DeleteSession(ctx context.Context, token string) error
+	// DeleteExpiredSessions removes the expired sessions and says how many.
+	DeleteExpiredSessions(ctx context.Context) (int, error)
 
 	Close() error
 }

@@ -158,6 +158,14 @@ func benchTier(account, week int) risk.Tier {
 }
 
 func generate(ctx context.Context, st store.Store, accounts int, weeks []string) error {
+	if err := generateScores(ctx, st, accounts, weeks); err != nil {
+		return err
+	}
+	return generateReviews(ctx, st, accounts, weeks)
+}
+
+// generateScores stores a score per account per week, tiers from benchTier.
+func generateScores(ctx context.Context, st store.Store, accounts int, weeks []string) error {
 	const chunk = 5000
 	for wi, week := range weeks {
 		for start := 0; start < accounts; start += chunk {
@@ -183,9 +191,12 @@ func generate(ctx context.Context, st store.Store, accounts int, weeks []string)
 			}
 		}
 	}
+	return nil
+}
 
-	// One review per account that is at risk in the last four weeks, opened
-	// in the week it first shows, in various states of completion.
+// generateReviews opens one review per account that is at risk in the last
+// four weeks, in the week it first shows, in various states of completion.
+func generateReviews(ctx context.Context, st store.Store, accounts int, weeks []string) error {
 	last := len(weeks) - 1
 	flagged := map[int]bool{}
 	for wi := max(0, last-3); wi <= last; wi++ {

@@ -45,8 +45,13 @@ type Options struct {
 	SearchAttributes map[string]enumspb.IndexedValueType
 	// LogLevel is the server's own log level: debug, info, warn or error.
 	LogLevel string
-	// UIPort, when not 0, serves the Temporal Web UI on IP:UIPort.
+	// UIPort, when not 0, serves the Temporal Web UI on 127.0.0.1:UIPort
+	// (whatever IP is: the UI has no sign-in).
 	UIPort int
+	// UIWritable lets the Web UI's users terminate, cancel, signal, update,
+	// reset and start workflows. Off, the UI only reads: an Update from it
+	// could decide a review as anyone, past the worker's check of who decides.
+	UIWritable bool
 }
 
 // Server is a running embedded Temporal server.
@@ -128,15 +133,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.UIPort != 0 {
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                opts.IP,
-			Port:                opts.UIPort,
-			TemporalGRPCAddress: s.address,
-			EnableUI:            true,
-			PublicPath:          "",
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-			HideLogs:            true,
-		}))
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConfig(opts, s.address)))
 		ui := s.ui
 		go func() {
 			// Start blocks while serving; a UI that cannot listen is not
@@ -145,6 +142,39 @@ func Start(opts Options) (*Server, error) {
 		}()
 	}
 	return s, nil
+}
+
+// uiHost is where the Web UI listens, always: it has no sign-in, so anyone
+// who reaches it reads every review's history (and, writable, acts on it). A
+// frontend on another IP (a container's, say) does not widen that; reach the
+// UI from elsewhere through an SSH tunnel or a proxy that signs people in.
+const uiHost = "127.0.0.1"
+
+// uiConfig is the Web UI's configuration for opts, in front of the frontend
+// at grpcAddress: loopback only, and read-only unless opts.UIWritable.
+func uiConfig(opts Options, grpcAddress string) *uiconfig.Config {
+	readOnly := !opts.UIWritable
+	return &uiconfig.Config{
+		Host:                uiHost,
+		Port:                opts.UIPort,
+		TemporalGRPCAddress: grpcAddress,
+		EnableUI:            true,
+		PublicPath:          "",
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+		// DisableWriteActions makes the UI server refuse every write of its
+		// API (queries still pass); the finer switches hide the buttons, so
+		// the UI does not offer what the server would refuse.
+		DisableWriteActions:       readOnly,
+		WorkflowTerminateDisabled: readOnly,
+		WorkflowCancelDisabled:    readOnly,
+		WorkflowSignalDisabled:    readOnly,
+		WorkflowUpdateDisabled:    readOnly,
+		WorkflowResetDisabled:     readOnly,
+		BatchActionsDisabled:      readOnly,
+		StartWorkflowDisabled:     readOnly,
+		ActivityCommandsDisabled:  readOnly,
+	}
 }
 
 // Address is the frontend's host:port.

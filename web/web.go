@@ -1,165 +1,216 @@
-// Package web serves the pages a CS team opens in a browser beside the
-// worker: the reviews, each review's decision packet with its evidence and
-// drafts, and the week's leadership summary.
+// Package web serves the team's pages beside the worker: sign-in, each
+// user's inbox of reviews, the decision page where the signed-in CSM
+// approves, edits or rejects, the leaders' dashboard and summary, and the
+// token API that scripts and the CLI use.
 //
-// The pages only read the decision record. Deciding stays with the
-// approval gate (the Temporal Update behind `starter review approve`),
-// which checks who is asking; a page shows the command to run instead of
-// a button, so nothing here can approve, reject or reach a customer.
+// Every decision goes through the decision service (package decision), the
+// same Temporal Update the CLI and Slack use; no handler here writes a
+// decision to the store or Temporal on its own. Sessions, CSRF, the Host
+// allowlist and the security headers are middleware, so no handler can
+// forget them.
 package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
-	"slices"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/churnwatch/churnwatch/chart"
+	"github.com/churnwatch/churnwatch/decision"
+	"github.com/churnwatch/churnwatch/identity"
 	"github.com/churnwatch/churnwatch/prompts"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/sso"
 	"github.com/churnwatch/churnwatch/store"
-	"github.com/churnwatch/churnwatch/summary"
 )
 
 //go:embed templates/*.html
 var templateFiles embed.FS
 
+//go:embed static
+var staticFiles embed.FS
+
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"money":   prompts.GroupThousands,
-	"percent": percent,
-	"days":    days,
-	"join":    strings.Join,
-	"values":  values,
-	"link":    review.PagePath,
+	"money":     prompts.GroupThousands,
+	"percent":   percent,
+	"days":      days,
+	"hours":     hours,
+	"join":      strings.Join,
+	"values":    values,
+	"link":      review.PagePath,
+	"sparkline": func(vs []float64) template.HTML { return chart.Sparkline(vs, 120, 28) },
+	"timeLeft":  timeLeft,
+	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":      func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	"query":     func(v url.Values) template.URL { return template.URL(v.Encode()) },
 }).ParseFS(templateFiles, "templates/*.html"))
 
-// Server serves the pages from the decision record.
+// Config is what the pages need besides their dependencies.
+type Config struct {
+	// PublicURL is where the team opens the pages; https makes the session
+	// cookie Secure, and its host is allowed.
+	PublicURL string
+	// ListenAddr is the listener's HOST:PORT; its host is allowed.
+	ListenAddr string
+	// AllowedHosts are further Host headers accepted.
+	AllowedHosts []string
+	// SessionLifetime bounds a sign-in; SessionIdle ends one left unused.
+	SessionLifetime, SessionIdle time.Duration
+	// LoginAttemptsPerMinute bounds sign-in attempts per client address.
+	LoginAttemptsPerMinute int
+}
+
+// Server serves the pages and the API.
 type Server struct {
-	Store  store.Store
+	Store     store.Store
+	Decisions *decision.Service
+	// SSO is the OpenID Connect provider; nil when single sign-on is off.
+	SSO    *sso.Provider
+	Config Config
 	Logger *slog.Logger
+	// TeamOf names a CSM's manager, from the user record and config, for
+	// the dashboard's teams; nil groups everybody in one team.
+	TeamOf func(ctx context.Context, owner string) string
+
+	sessions *scs.SessionManager
+	logins   *limiter
 }
 
-// Register adds the pages to mux: / (the reviews), /review/{account}/{cycle}
-// and /summary.
-func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", s.reviews)
-	mux.HandleFunc("GET /review/{account}/{cycle}", s.packet)
-	mux.HandleFunc("GET /summary", s.summary)
-}
+// Handler returns the pages and the API behind the middleware: the Host
+// allowlist first, then security headers, then sessions. mux receives the
+// routes; paths the worker registers on it itself (/healthz, uploads) pass
+// through the same Host check and headers.
+func (s *Server) Handler(mux *http.ServeMux) http.Handler {
+	s.sessions = scs.New()
+	s.sessions.Store = sessionStore{s.Store}
+	s.sessions.Lifetime = s.Config.SessionLifetime
+	s.sessions.IdleTimeout = s.Config.SessionIdle
+	s.sessions.Cookie.Name = "churnwatch_session"
+	s.sessions.Cookie.HttpOnly = true
+	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
+	s.sessions.Cookie.Secure = strings.HasPrefix(s.Config.PublicURL, "https://")
+	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
+	s.logins = newLimiter(s.Config.LoginAttemptsPerMinute)
 
-// reviews lists the reviews, newest cycle first, filtered by ?state= and
-// ?owner=.
-func (s *Server) reviews(w http.ResponseWriter, r *http.Request) {
-	f := store.PacketFilter{Owner: r.URL.Query().Get("owner"), State: review.State(r.URL.Query().Get("state"))}
-	// Read only the newest cycles that hold the first maxRows reviews, whole
-	// (the list orders each cycle by urgency): a record of many weeks of
-	// reviews is not read through to show one page of it.
-	cycles, err := s.Store.PacketCycles(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	total, since := 0, ""
-	for _, c := range cycles {
-		if total < maxRows {
-			since = c.Cycle
-		}
-		total += c.Packets
-	}
-	var packets []review.Packet
-	if total > 0 {
-		newest := f
-		newest.Since = since
-		if packets, err = s.Store.Packets(r.Context(), newest); err != nil {
-			s.fail(w, r, err)
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.registerAuth(mux)
+	s.registerPages(mux)
+	s.registerAPI(mux)
+
+	// The API takes bearer tokens, not cookies: it skips sessions and CSRF.
+	withSessions := s.sessions.LoadAndSave(s.checkCSRF(mux))
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+			mux.ServeHTTP(w, r)
 			return
 		}
-	}
-	sortPackets(packets)
-	packets = packets[:min(len(packets), maxRows)]
-	s.render(w, r, "reviews.html", struct {
-		Filter  store.PacketFilter
-		Packets []review.Packet
-		Total   int
-		States  []review.State
-	}{f, packets, total, []review.State{review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}})
+		withSessions.ServeHTTP(w, r)
+	})
+	return s.checkHost(securityHeaders(root))
 }
 
-// maxRows bounds the reviews one page lists; the filters narrow the rest.
-const maxRows = 500
-
-// packet shows one review's decision packet.
-func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
-	id := review.ID(r.PathValue("account"), r.PathValue("cycle"))
-	p, err := s.Store.Packet(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "no review "+id, http.StatusNotFound)
-		return
+// CleanSessions deletes expired sessions every interval until ctx ends.
+func (s *Server) CleanSessions(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Store.DeleteExpiredSessions(ctx); err != nil {
+				s.logger().Warn("delete expired sessions", "error", err)
+			} else if n > 0 {
+				s.logger().Debug("deleted expired sessions", "count", n)
+			}
+		}
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, "packet.html", struct {
-		P       review.Packet
-		Missing []string
-	}{p, p.Missing()})
 }
 
-// summary shows the leadership summary of ?week= (default the latest
-// scored week).
-func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
-	sum, err := summary.Build(r.Context(), s.Store, r.URL.Query().Get("week"))
-	if errors.Is(err, summary.ErrNoScores) {
-		http.Error(w, "nothing scored yet for that week: run `starter scan` first", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, "summary.html", sum)
+// page is what every page template gets besides its own data.
+type page struct {
+	Title   string
+	User    identity.User
+	CSRF    string
+	Overdue int // the signed-in user's overdue decisions, for the badge
+	Data    any
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	p := page{Title: title, Data: data}
+	if u, ok := userFrom(r.Context()); ok {
+		p.User = u
+		p.CSRF = s.csrfToken(r)
+		p.Overdue = s.overdue(r.Context(), u)
+	}
 	// Render whole before writing, so a failure is an error page, not half
 	// a page.
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	b.WriteTo(w)
 }
 
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if s.Logger != nil {
-		s.Logger.Error("web page", "path", r.URL.Path, "error", err)
-	}
-	http.Error(w, "the decision record could not be read; see the worker log", http.StatusInternalServerError)
+// problem answers a page request that cannot be served, saying why.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "problem.html", http.StatusText(status), struct {
+		Status int
+		Msg    string
+		Back   string
+	}{status, msg, r.URL.Path})
 }
 
-// sortPackets puts the newest cycle first and, within a cycle, the most
-// urgent tier, then the highest score.
-func sortPackets(ps []review.Packet) {
-	slices.SortFunc(ps, func(a, b review.Packet) int {
-		switch {
-		case a.Cycle != b.Cycle:
-			return -strings.Compare(a.Cycle, b.Cycle)
-		case a.Severity.Rank() != b.Severity.Rank():
-			return a.Severity.Rank() - b.Severity.Rank()
-		case a.Assessment.Score != b.Assessment.Score:
-			return b.Assessment.Score - a.Assessment.Score
-		}
-		return strings.Compare(a.ReviewID, b.ReviewID)
-	})
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.logger().Error("web", "path", r.URL.Path, "error", err)
+	http.Error(w, "the request failed; see the worker log", http.StatusInternalServerError)
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// record writes an access event (sign-in, refusal) to the measurement log.
+func (s *Server) record(ctx context.Context, kind review.EventKind, actor, reviewID, detail string) {
+	e := review.Event{Key: string(kind) + "/" + randomToken(), ReviewID: reviewID, Kind: kind, Actor: actor, At: time.Now(), Detail: detail}
+	if _, err := s.Store.AppendEvent(ctx, e); err != nil {
+		s.logger().Warn("record access event", "kind", kind, "error", err)
+	}
+	s.logger().Info("access", "kind", kind, "actor", actor, "review_id", reviewID, "detail", detail)
+}
+
+// reviewID is the review a /review/{account}/{cycle} path names.
+func reviewID(r *http.Request) string {
+	return review.ID(r.PathValue("account"), r.PathValue("cycle"))
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func percent(v *float64) string {
@@ -176,6 +227,38 @@ func days(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', 1, 64)
 }
 
+func hours(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64) + " h"
+}
+
+// timeLeft says how long until due, or how long overdue.
+func timeLeft(due time.Time) string {
+	if due.IsZero() {
+		return ""
+	}
+	d := time.Until(due)
+	over := d < 0
+	if over {
+		d = -d
+	}
+	var s string
+	switch {
+	case d >= 48*time.Hour:
+		s = fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	case d >= time.Hour:
+		s = fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		s = fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	if over {
+		return "overdue by " + s
+	}
+	return s + " left"
+}
+
 // values pairs an evidence's weeks with its values, as "week: value".
 func values(e risk.Evidence) []string {
 	out := make([]string, 0, len(e.Values))
@@ -188,3 +271,5 @@ func values(e risk.Evidence) []string {
 	}
 	return out
 }
+
+var errNoUser = errors.New("not signed in")

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -26,9 +28,11 @@ import (
 
 	"github.com/churnwatch/churnwatch/activities"
 	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/decision"
 	"github.com/churnwatch/churnwatch/draft"
 	"github.com/churnwatch/churnwatch/inbox"
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/sso"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
 	"github.com/churnwatch/churnwatch/temporalserver"
@@ -79,7 +83,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	}
 	var healthy atomic.Bool
 	mux := http.NewServeMux()
-	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, mux, &healthy, logger)
+	// Until the store is open the listener serves /healthz alone; then the
+	// pages, behind their middleware, take over.
+	var root atomic.Pointer[http.Handler]
+	var h http.Handler = mux
+	root.Store(&h)
+	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*root.Load()).ServeHTTP(w, r)
+	}), mux, &healthy, logger)
 	if err != nil {
 		return err
 	}
@@ -94,6 +105,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 			SearchAttributes: temporalclient.SearchAttributes,
 			LogLevel:         serverLogLevel(cfg.Log.Level),
 			UIPort:           cfg.Temporal.UIPort,
+			UIWritable:       cfg.Temporal.UIWritable,
 		})
 		if err != nil {
 			return err
@@ -121,9 +133,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	defer st.Close()
-	// The review, packet and summary pages read the decision record.
-	(&web.Server{Store: st, Logger: logger}).Register(mux)
-	logger.Info("review pages", "url", "http://"+srvHTTP.Addr)
+	pages, err := newPages(ctx, cfg, st, c, srvHTTP.Addr, logger)
+	if err != nil {
+		return err
+	}
+	h = pages.Handler(mux)
+	root.Store(&h)
+	go pages.CleanSessions(ctx, time.Hour)
+	logger.Info("review pages", "url", "http://"+srvHTTP.Addr, "sso", cfg.Auth.OIDC.Issuer != "")
 	if cfg.HTTP.APIToken != "" {
 		mux.Handle("POST /api/snapshots", &inbox.Handler{
 			Dir:       cfg.InboxDir(),
@@ -212,7 +229,9 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 		Temporal:     c,
 		TaskQueue:    cfg.Temporal.TaskQueue,
 	}
-	acts.PagesURL = cfg.Notify.PagesURL
+	acts.PagesURL = cmp.Or(cfg.Notify.PagesURL, cfg.HTTP.PublicURL)
+	policy := cfg.Policy()
+	acts.Policy = &policy
 	if cfg.Notify.WebhookURL != "" {
 		acts.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
 	}
@@ -248,9 +267,52 @@ func startScan(ctx context.Context, c client.Client, cfg config.Config, file str
 	return run.GetID(), nil
 }
 
-// serveHTTP serves mux, with /healthz: 200 once the worker polls, 503
-// before. Pages are added to mux as what they read becomes ready.
-func serveHTTP(addr string, mux *http.ServeMux, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
+// newPages builds the team's pages and API: the decision service over the
+// review workflows, sessions in the store, single sign-on when configured.
+func newPages(ctx context.Context, cfg config.Config, st store.Store, c client.Client, addr string, logger *slog.Logger) (*web.Server, error) {
+	s := &web.Server{
+		Store: st,
+		Decisions: &decision.Service{
+			Temporal: c,
+			Store:    st,
+			Leaders:  cfg.Review.Leaders,
+			Managers: cfg.Review.Managers,
+			Logger:   logger,
+		},
+		Config: web.Config{
+			PublicURL:              cfg.HTTP.PublicURL,
+			ListenAddr:             addr,
+			AllowedHosts:           cfg.HTTP.AllowedHosts,
+			SessionLifetime:        cfg.HTTP.SessionLifetime,
+			SessionIdle:            cfg.HTTP.SessionIdle,
+			LoginAttemptsPerMinute: cfg.HTTP.LoginAttemptsPerMinute,
+		},
+		Logger: logger,
+	}
+	if o := cfg.Auth.OIDC; o.Issuer != "" {
+		base := cfg.HTTP.PublicURL
+		if base == "" {
+			base = "http://" + addr
+		}
+		p, err := sso.New(ctx, sso.Config{
+			Issuer:        o.Issuer,
+			ClientID:      o.ClientID,
+			ClientSecret:  o.ClientSecret,
+			RedirectURL:   strings.TrimSuffix(base, "/") + "/login/sso/callback",
+			RoleClaim:     o.RoleClaim,
+			UsernameClaim: o.UsernameClaim,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("auth.oidc: %w", err)
+		}
+		s.SSO = p
+	}
+	return s, nil
+}
+
+// serveHTTP serves handler, with /healthz on mux: 200 once the worker
+// polls, 503 before.
+func serveHTTP(addr string, handler http.Handler, mux *http.ServeMux, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !healthy.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
@@ -262,7 +324,16 @@ func serveHTTP(addr string, mux *http.ServeMux, healthy *atomic.Bool, logger *sl
 	if err != nil {
 		return nil, fmt.Errorf("http.addr %s: %w", addr, err)
 	}
-	srv := &http.Server{Addr: l.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{
+		Addr:              l.Addr().String(),
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		// Long enough for a large snapshot upload, short enough that a
+		// stalled client does not hold a connection for ever.
+		ReadTimeout:  10 * time.Minute,
+		WriteTimeout: 10 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+	}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server", "error", err)

@@ -34,7 +34,7 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 		AccountName: in.AccountName,
 		Owner:       in.Owner,
 		Cycle:       in.Cycle,
-		State:       review.AwaitingApproval,
+		State:       review.Drafting,
 		Event:       in.Event,
 		Severity:    in.Tier,
 		Escalation:  review.Escalation{Path: escalationPath(in)},
@@ -64,6 +64,14 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 		return r.packet, err
 	}
 	r.packet.Draft = &d
+	r.packet.State = review.AwaitingApproval
+	if workflow.GetVersion(ctx, versionDraftingState, workflow.DefaultVersion, 1) == 1 {
+		// Reviews recorded before this change were listed as awaiting
+		// approval from the start and never upserted it here.
+		if err := workflow.UpsertTypedSearchAttributes(ctx, ReviewStateKey.ValueSet(string(review.AwaitingApproval))); err != nil {
+			return r.packet, fmt.Errorf("upsert search attributes: %w", err)
+		}
+	}
 	note := r.notifyAsync(ctx, in.Owner, review.EventFlagged, fmt.Sprintf("%s is %s (score %d): the review brief and drafts are ready for your decision", in.AccountName, a.Tier, a.Score))
 	if err := wait(ctx, r.saveAsync(ctx), r.recordAsync(ctx, review.EventDrafted, "churnwatch", d.Drafter)); err != nil {
 		return r.packet, err
@@ -84,6 +92,10 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	}
 	return r.finish(ctx)
 }
+
+// versionDraftingState gates the upsert that moves a review from drafting to
+// awaiting_approval once its drafts exist.
+const versionDraftingState = "drafting-state"
 
 // reviewRun is the state of one AccountReview.
 type reviewRun struct {
@@ -192,18 +204,35 @@ func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
 // workflow must not take, before it enters history.
 func (r *reviewRun) checkDecision(d review.Decision) error {
 	if prev := r.packet.Decision; prev != nil {
-		return fmt.Errorf("review %s was already decided (%s by %s)", r.in.ReviewID, prev.Kind, prev.Actor)
+		return refused(review.RefusedConflict, "review %s was already decided (%s by %s)", r.in.ReviewID, prev.Kind, prev.Actor)
 	}
 	if r.packet.Draft == nil {
-		return fmt.Errorf("review %s is still gathering evidence and drafting; decide once its brief is ready", r.in.ReviewID)
+		return refused(review.RefusedConflict, "review %s is still gathering evidence and drafting; decide once its brief is ready", r.in.ReviewID)
 	}
 	if err := d.Validate(); err != nil {
-		return err
+		return refused(review.RefusedInvalid, "%v", err)
 	}
-	if !r.in.Policy.MayDecide(d.Actor, r.in.Owner) {
-		return fmt.Errorf("%s may not decide review %s: only its owner %s or a leader (%s) may", d.Actor, r.in.ReviewID, r.in.Owner, strings.Join(r.in.Policy.Leaders, ", "))
+	if !r.mayAct(d.Actor, d.Authority) {
+		return refused(review.RefusedForbidden, "%s may not decide review %s: only its owner %s, their manager or a leader (%s) may", d.Actor, r.in.ReviewID, r.in.Owner, strings.Join(r.in.Policy.Leaders, ", "))
 	}
 	return nil
+}
+
+// refused is a validator's refusal, typed so callers can tell a conflict
+// from a forbidden or invalid request.
+func refused(kind, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), kind, nil)
+}
+
+// mayAct reports whether actor may decide, record progress or record the
+// outcome. The worker's decision service judges people against its own
+// user record and says so in authority; a decision sent straight through
+// Temporal (an administrator's path) is checked against the review's policy.
+func (r *reviewRun) mayAct(actor, authority string) bool {
+	if authority != "" {
+		return true
+	}
+	return r.in.Policy.MayDecide(actor, r.in.Owner) || actor == r.in.Policy.Manager(r.in.Owner)
 }
 
 func (r *reviewRun) acceptDecision(ctx workflow.Context, d review.Decision) {
@@ -213,29 +242,29 @@ func (r *reviewRun) acceptDecision(ctx workflow.Context, d review.Decision) {
 
 func (r *reviewRun) checkOutcome(o review.Outcome) error {
 	if r.packet.State != review.ActionAssigned && r.packet.State != review.AwaitingOutcome {
-		return fmt.Errorf("review %s is %s: an outcome is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
+		return refused(review.RefusedConflict, "review %s is %s: an outcome is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
 	}
 	if r.packet.Outcome != nil {
-		return fmt.Errorf("review %s already has an outcome (%s by %s)", r.in.ReviewID, r.packet.Outcome.Kind, r.packet.Outcome.Actor)
+		return refused(review.RefusedConflict, "review %s already has an outcome (%s by %s)", r.in.ReviewID, r.packet.Outcome.Kind, r.packet.Outcome.Actor)
 	}
 	if err := o.Validate(); err != nil {
-		return err
+		return refused(review.RefusedInvalid, "%v", err)
 	}
-	if !r.in.Policy.MayDecide(o.Actor, r.in.Owner) {
-		return fmt.Errorf("%s may not record the outcome of review %s: only its owner %s or a leader may", o.Actor, r.in.ReviewID, r.in.Owner)
+	if !r.mayAct(o.Actor, o.Authority) {
+		return refused(review.RefusedForbidden, "%s may not record the outcome of review %s: only its owner %s, their manager or a leader may", o.Actor, r.in.ReviewID, r.in.Owner)
 	}
 	return nil
 }
 
 func (r *reviewRun) checkProgress(p review.Progress) error {
 	if p.Kind != review.EventOutreachSent && p.Kind != review.EventCustomerResponded {
-		return fmt.Errorf("unknown progress %q (want outreach_sent or customer_responded)", p.Kind)
+		return refused(review.RefusedInvalid, "unknown progress %q (want outreach_sent or customer_responded)", p.Kind)
 	}
 	if r.packet.State != review.ActionAssigned && r.packet.State != review.AwaitingOutcome {
-		return fmt.Errorf("review %s is %s: progress is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
+		return refused(review.RefusedConflict, "review %s is %s: progress is recorded once an action is assigned", r.in.ReviewID, r.packet.State)
 	}
-	if !r.in.Policy.MayDecide(p.Actor, r.in.Owner) {
-		return fmt.Errorf("%s may not record progress on review %s", p.Actor, r.in.ReviewID)
+	if !r.mayAct(p.Actor, p.Authority) {
+		return refused(review.RefusedForbidden, "%s may not record progress on review %s", p.Actor, r.in.ReviewID)
 	}
 	return nil
 }

@@ -194,7 +194,7 @@ func ReviewSearchAttributes(c review.Candidate) temporal.SearchAttributes {
 		OwnerKey.ValueSet(c.Owner),
 		RiskTierKey.ValueSet(string(c.Tier)),
 		RiskScoreKey.ValueSet(int64(c.Score)),
-		ReviewStateKey.ValueSet(string(review.AwaitingApproval)),
+		ReviewStateKey.ValueSet(string(review.Drafting)),
 	)
 }
 
