@@ -94,6 +94,17 @@ type ReviewInput struct {
 	Policy      Policy    `json:"policy"`
 }
 
+// Item is one review as lists show it: `starter reviews list --json` and
+// GET /api/reviews print these fields (a contract).
+type Item struct {
+	ReviewID  string `json:"review_id"`
+	AccountID string `json:"account_id"`
+	Tier      string `json:"tier"`
+	Score     int    `json:"score"`
+	State     string `json:"state"`
+	Owner     string `json:"owner"`
+}
+
 // Progress records what happened after approval, before the outcome.
 type Progress struct {
 	Kind  EventKind `json:"kind"` // outreach_sent or customer_responded

@@ -28,6 +28,9 @@ const (
 	Closed           State = "closed"
 )
 
+// States lists every state a review can be in, in the order it moves.
+var States = []State{Drafting, AwaitingApproval, Approved, Rejected, ActionAssigned, AwaitingOutcome, Closed}
+
 // ID is the stable workflow ID of an account's review for one cycle (the
 // Monday of the scored week), so a rescan never starts a duplicate.
 func ID(accountID, cycle string) string { return "review/" + accountID + "/" + cycle }

@@ -131,7 +131,7 @@ func reviewPath(reviewID string) (string, error) {
 
 // listReviews is `reviews list` through the API: the same items as from
 // Temporal's visibility store, those the token's user may see.
-func (c *apiClient) listReviews(ctx context.Context, state review.State, owner string) ([]ReviewItem, error) {
+func (c *apiClient) listReviews(ctx context.Context, state review.State, owner string) ([]review.Item, error) {
 	q := url.Values{}
 	if state != "" {
 		q.Set("state", string(state))
@@ -143,7 +143,7 @@ func (c *apiClient) listReviews(ctx context.Context, state review.State, owner s
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	items := []ReviewItem{}
+	items := []review.Item{}
 	if err := c.do(ctx, http.MethodGet, path, nil, "", &items); err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}

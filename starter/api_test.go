@@ -33,7 +33,7 @@ type fakeAPI struct {
 	requests []apiRequest
 }
 
-var fakeItems = []ReviewItem{
+var fakeItems = []review.Item{
 	{ReviewID: "review/A-1/2026-11-16", AccountID: "A-1", Tier: "critical", Score: 81, State: "drafting", Owner: "dana"},
 }
 
@@ -189,7 +189,7 @@ func TestReviewsListAndShowThroughAPI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var items []ReviewItem
+	var items []review.Item
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 1 || items[0] != fakeItems[0] {
 		t.Errorf("reviews list --json: %v\n%s", err, out)
 	}

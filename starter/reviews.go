@@ -20,17 +20,7 @@ import (
 	"github.com/churnwatch/churnwatch/review"
 )
 
-var states = []review.State{review.Drafting, review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}
-
-// ReviewItem is one row of `reviews list --json` (a contract).
-type ReviewItem struct {
-	ReviewID  string `json:"review_id"`
-	AccountID string `json:"account_id"`
-	Tier      string `json:"tier"`
-	Score     int64  `json:"score"`
-	State     string `json:"state"`
-	Owner     string `json:"owner"`
-}
+var states = review.States
 
 // runReviews lists reviews: through the worker's API when server.url is set,
 // else from Temporal's visibility store, through the search attributes the
@@ -56,7 +46,7 @@ func runReviews(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var items []ReviewItem
+	var items []review.Item
 	if cfg.Server.URL != "" {
 		api, err := newAPIClient(cfg)
 		if err != nil {
@@ -97,7 +87,7 @@ func joinStates() string {
 	return strings.Join(s, ", ")
 }
 
-func listReviews(ctx context.Context, c client.Client, state review.State, owner string) ([]ReviewItem, error) {
+func listReviews(ctx context.Context, c client.Client, state review.State, owner string) ([]review.Item, error) {
 	query := fmt.Sprintf("WorkflowType = '%s'", review.ReviewWorkflow)
 	if state != "" {
 		query += fmt.Sprintf(" AND %s = '%s'", review.AttrReviewState, state)
@@ -105,7 +95,7 @@ func listReviews(ctx context.Context, c client.Client, state review.State, owner
 	if owner != "" {
 		query += fmt.Sprintf(" AND %s = '%s'", review.AttrOwner, strings.ReplaceAll(owner, "'", ""))
 	}
-	items := []ReviewItem{}
+	items := []review.Item{}
 	var token []byte
 	for {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
@@ -114,7 +104,7 @@ func listReviews(ctx context.Context, c client.Client, state review.State, owner
 		}
 		for _, ex := range resp.Executions {
 			fields := ex.GetSearchAttributes().GetIndexedFields()
-			it := ReviewItem{ReviewID: ex.GetExecution().GetWorkflowId()}
+			it := review.Item{ReviewID: ex.GetExecution().GetWorkflowId()}
 			decode := func(name string, v any) {
 				if p, ok := fields[name]; ok {
 					_ = converter.GetDefaultDataConverter().FromPayload(p, v)
@@ -132,7 +122,7 @@ func listReviews(ctx context.Context, c client.Client, state review.State, owner
 			break
 		}
 	}
-	slices.SortFunc(items, func(a, b ReviewItem) int { return strings.Compare(a.ReviewID, b.ReviewID) })
+	slices.SortFunc(items, func(a, b review.Item) int { return strings.Compare(a.ReviewID, b.ReviewID) })
 	return items, nil
 }
 

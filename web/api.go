@@ -56,17 +56,6 @@ func (s *Server) apiUser(h func(w http.ResponseWriter, r *http.Request, u identi
 	}
 }
 
-// ReviewItem is one review as `GET /api/reviews` and `starter reviews list
-// --json` print it.
-type ReviewItem struct {
-	ReviewID  string `json:"review_id"`
-	AccountID string `json:"account_id"`
-	Tier      string `json:"tier"`
-	Score     int    `json:"score"`
-	State     string `json:"state"`
-	Owner     string `json:"owner"`
-}
-
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request, u identity.User) {
 	q := r.URL.Query()
 	if q.Get("state") == "" {
@@ -84,9 +73,9 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request, u identity.User
 		apiError(w, http.StatusInternalServerError, "the reviews could not be read; see the worker log")
 		return
 	}
-	items := make([]ReviewItem, len(rows))
+	items := make([]review.Item, len(rows))
 	for i, row := range rows {
-		items[i] = ReviewItem{row.ReviewID, row.AccountID, string(row.Tier), row.Score, string(row.State), row.Owner}
+		items[i] = review.Item{ReviewID: row.ReviewID, AccountID: row.AccountID, Tier: string(row.Tier), Score: row.Score, State: string(row.State), Owner: row.Owner}
 	}
 	writeJSON(w, http.StatusOK, items)
 }

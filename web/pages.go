@@ -33,8 +33,6 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 // openStates are the states that wait on a person's decision.
 var openStates = []review.State{review.Drafting, review.AwaitingApproval}
 
-// States lists every state a review can be in, in the order it moves.
-var States = []review.State{review.Drafting, review.AwaitingApproval, review.Approved, review.Rejected, review.ActionAssigned, review.AwaitingOutcome, review.Closed}
 
 // Segments are ARR bands: the snapshots carry no segment of their own, and
 // a team's segments follow contract value.
@@ -106,7 +104,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var d inboxData
 	d.Filter.State, d.Filter.Owner, d.Filter.Tier, d.Filter.Segment = q.Get("state"), q.Get("owner"), q.Get("tier"), q.Get("segment")
-	d.States, d.Tiers = States, []risk.Tier{risk.Critical, risk.Elevated, risk.Watch, risk.Healthy, risk.InsufficientEvidence}
+	d.States, d.Tiers = review.States, []risk.Tier{risk.Critical, risk.Elevated, risk.Watch, risk.Healthy, risk.InsufficientEvidence}
 	for _, seg := range Segments {
 		d.Segments = append(d.Segments, seg.Name)
 	}
@@ -157,7 +155,7 @@ func (s *Server) queueFilter(ctx context.Context, u identity.User, q url.Values)
 		f.States = openStates
 	case "all":
 	default:
-		if !slices.Contains(States, review.State(state)) {
+		if !slices.Contains(review.States, review.State(state)) {
 			return f, &decision.Error{Status: http.StatusUnprocessableEntity, Msg: "state " + strconv.Quote(state) + " is not a review state"}
 		}
 		f.States = []review.State{review.State(state)}

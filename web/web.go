@@ -54,6 +54,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"link":      review.PagePath,
 	"sparkline": func(vs []float64) template.HTML { return chart.Sparkline(vs, 120, 28) },
 	"timeLeft":  timeLeft,
+	"overdue":   func(due time.Time) bool { return !due.IsZero() && time.Now().After(due) },
 	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"date":      func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"query":     func(v url.Values) template.URL { return template.URL(v.Encode()) },

@@ -171,6 +171,17 @@ func TestTeamDecisionsThroughTheAPI(t *testing.T) {
 		t.Errorf("mia's rejection: %+v (%v)", p.Decision, err)
 	}
 
+	if *recordHistories {
+		// The team path: an edit approved by the owner through the decision
+		// service (with its authority), a rejection by her manager.
+		waitFor(t, "the approved review's action", func() bool {
+			p, err := tm.st.Packet(context.Background(), first)
+			return err == nil && p.State == review.ActionAssigned
+		})
+		writeHistory(t, c, first, "../workflows/testdata/review_team_approved.json")
+		writeHistory(t, c, second, "../workflows/testdata/review_team_rejected.json")
+	}
+
 	if err := tm.st.SetUserDisabled(context.Background(), "priya", true); err != nil {
 		t.Fatal(err)
 	}
