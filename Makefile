@@ -31,6 +31,7 @@ bench:
 	$(GO) test -run '^$$' -bench '100k' -benchmem -benchtime 3x ./risk
 	$(GO) test -run '^$$' -bench 'Score$$|Draft|Validate|Event|SaveScores' -benchmem ./risk ./draft ./store
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./backtest ./worker
+	$(GO) test -run '^$$' -bench 'Inbox|Dashboard|SignIn' -benchtime 1x ./web
 
 clean:
 	rm -rf $(BIN) $(DATA_DIR)

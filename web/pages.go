@@ -33,7 +33,6 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 // openStates are the states that wait on a person's decision.
 var openStates = []review.State{review.Drafting, review.AwaitingApproval}
 
-
 // Segments are ARR bands: the snapshots carry no segment of their own, and
 // a team's segments follow contract value.
 var Segments = []struct {
