@@ -39,6 +39,9 @@ type Config struct {
 	Notify   Notify   `mapstructure:"notify"`
 	Auth     Auth     `mapstructure:"auth"`
 	Server   Server   `mapstructure:"server"`
+	Slack    Slack    `mapstructure:"slack"`
+	Source   Source   `mapstructure:"source"`
+	OTel     OTel     `mapstructure:"otel"`
 	// Token is the personal API token (from `starter users token`) the CLI
 	// sends to the worker's API: CHURNWATCH_TOKEN.
 	Token string     `mapstructure:"token"`
@@ -194,6 +197,53 @@ type Notify struct {
 	// (behind its proxy, say https://churnwatch.example.com); notices link
 	// their review there. Empty = no links.
 	PagesURL string `mapstructure:"pages_url"`
+	// SMTP sends reminders, escalations and the daily digest by email to
+	// users with an email address; an empty Addr turns email off.
+	SMTP SMTP `mapstructure:"smtp"`
+	// DigestTime is when each user's daily digest goes out (HH:MM in
+	// schedule.time_zone).
+	DigestTime string `mapstructure:"digest_time"`
+	// SendOutreach lets Churnwatch send an approved outreach email to the
+	// customer contact through SMTP, as the approving CSM, once. Off by
+	// default: nothing reaches a customer unless a team turns this on.
+	SendOutreach bool `mapstructure:"send_outreach"`
+}
+
+// SMTP is the mail server notices and digests go through.
+type SMTP struct {
+	Addr     string `mapstructure:"addr"` // HOST:PORT
+	From     string `mapstructure:"from"`
+	Username string `mapstructure:"username"`
+	Password string `mapstructure:"password"`
+	// StartTLS requires STARTTLS before authenticating or sending.
+	StartTLS bool `mapstructure:"starttls"`
+}
+
+// Slack posts reviews to their owners with Approve / Reject / Open buttons
+// and takes the decisions back at /slack/interactions.
+type Slack struct {
+	BotToken      string `mapstructure:"bot_token"`
+	SigningSecret string `mapstructure:"signing_secret"`
+	// Users maps Slack user IDs to Churnwatch user names; a Slack user not
+	// listed cannot decide.
+	Users map[string]string `mapstructure:"users"`
+	// APIURL is Slack's Web API base; tests point it at a loopback server.
+	APIURL string `mapstructure:"api_url"`
+}
+
+// Source is a warehouse the weekly scan reads snapshots from, besides files.
+type Source struct {
+	// DSN is a postgres:// URL; empty = files only.
+	DSN string `mapstructure:"dsn"`
+	// Query returns rows with the snapshot format's columns.
+	Query string `mapstructure:"query"`
+}
+
+// OTel exports traces over OTLP when Endpoint is set.
+type OTel struct {
+	Endpoint    string `mapstructure:"endpoint"` // HOST:PORT of an OTLP/gRPC collector
+	Insecure    bool   `mapstructure:"insecure"`
+	ServiceName string `mapstructure:"service_name"`
 }
 
 // Log configures logging.
@@ -247,7 +297,9 @@ func Default() Config {
 			SummaryCron: "0 7 * * MON",
 			TimeZone:    "UTC",
 		},
-		Notify: Notify{Timeout: 10 * time.Second},
+		Notify: Notify{Timeout: 10 * time.Second, DigestTime: "09:00", SMTP: SMTP{StartTLS: true}},
+		Slack:  Slack{Users: map[string]string{}, APIURL: "https://slack.com/api/"},
+		OTel:   OTel{ServiceName: "churnwatch"},
 		Log:    Log{Level: "info", Format: "text"},
 		Risk:   risk.DefaultModel(),
 	}
@@ -266,6 +318,7 @@ var Flags = map[string]string{
 	"llm-model":        "llm.model",
 	"log-level":        "log.level",
 	"server":           "server.url",
+	"temporal-ui-port": "temporal.ui_port",
 }
 
 // AddFlags adds --config and the named flags (keys of Flags) to fs.
@@ -432,6 +485,31 @@ func (c Config) Validate() error {
 	if c.HTTP.LoginAttemptsPerMinute <= 0 {
 		bad("http.login_attempts_per_minute", "must be positive")
 	}
+	if _, err := time.Parse("15:04", c.Notify.DigestTime); err != nil {
+		bad("notify.digest_time", "%q is not HH:MM", c.Notify.DigestTime)
+	}
+	if c.Notify.SMTP.Addr != "" {
+		if !strings.Contains(c.Notify.SMTP.Addr, ":") {
+			bad("notify.smtp.addr", "%q is not HOST:PORT", c.Notify.SMTP.Addr)
+		}
+		if c.Notify.SMTP.From == "" {
+			bad("notify.smtp.from", "must be set when notify.smtp.addr is set")
+		}
+	}
+	if c.Notify.SendOutreach && c.Notify.SMTP.Addr == "" {
+		bad("notify.send_outreach", "needs notify.smtp.addr")
+	}
+	if (c.Slack.BotToken == "") != (c.Slack.SigningSecret == "") {
+		bad("slack.signing_secret", "slack.bot_token and slack.signing_secret go together")
+	}
+	if c.Source.DSN != "" {
+		if !strings.HasPrefix(c.Source.DSN, "postgres://") && !strings.HasPrefix(c.Source.DSN, "postgresql://") {
+			bad("source.dsn", "must be a postgres:// URL")
+		}
+		if strings.TrimSpace(c.Source.Query) == "" {
+			bad("source.query", "must be set when source.dsn is set")
+		}
+	}
 	if c.Notify.Timeout <= 0 {
 		bad("notify.timeout", "must be positive")
 	}
@@ -587,7 +665,8 @@ type Setting struct {
 }
 
 // secretKeys are never printed or logged.
-var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true, "auth.oidc.client_secret": true, "token": true}
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true, "auth.oidc.client_secret": true, "token": true,
+	"notify.smtp.password": true, "slack.bot_token": true, "slack.signing_secret": true}
 
 // Settings lists every key with its effective value, secrets masked.
 func (c Config) Settings() []Setting {
@@ -603,6 +682,8 @@ func (c Config) Settings() []Setting {
 			}
 		case key == "store.dsn":
 			val = MaskDSN(c.Store.DSN)
+		case key == "source.dsn":
+			val = MaskDSN(c.Source.DSN)
 		}
 		if d, ok := val.(time.Duration); ok {
 			val = d.String()
