@@ -121,6 +121,18 @@ func testPasswordAndDisable(t *testing.T, ctx context.Context, st Store) {
 	if err := st.SetUserDisabled(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SetUserDisabled(nobody): %v", err)
 	}
+	if err := st.SetRole(ctx, "dana", identity.Manager); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := st.User(ctx, "dana"); u.Role != identity.Manager {
+		t.Errorf("after SetRole: %s", u.Role)
+	}
+	if err := st.SetRole(ctx, "dana", "boss"); err == nil {
+		t.Errorf("SetRole accepted an unknown role")
+	}
+	if err := st.SetRole(ctx, "nobody", identity.CSM); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetRole(nobody): %v", err)
+	}
 }
 
 func testTokens(t *testing.T, ctx context.Context, st Store) {
