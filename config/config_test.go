@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -140,3 +141,20 @@ func toString(v any) string {
 }
 
 func fmtValue(v any) string { return fmt.Sprint(v) }
+
+// TestEveryKeyIsDocumented keeps docs/configuration.md in step with the
+// code: every key outside the scoring model is named there.
+func TestEveryKeyIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range leafKeys(reflect.TypeOf(Default()), "") {
+		if strings.HasPrefix(key, "risk.") {
+			continue
+		}
+		if !strings.Contains(string(doc), "`"+key+"`") && !strings.Contains(string(doc), key+"`") {
+			t.Errorf("docs/configuration.md does not document %s", key)
+		}
+	}
+}
