@@ -9,7 +9,7 @@
 # The cluster lives in $CHURNWATCH_PG_DIR (default /tmp/churnwatch-pg), listens
 # on 127.0.0.1:$CHURNWATCH_PG_PORT (default 55432) only, and trusts local
 # connections: it is for tests, never for data anyone keeps.
-# Stop it with: pg_ctl -D "$CHURNWATCH_PG_DIR/data" stop
+# Stop it with: bash .ci/postgres.sh stop (make test-stop, make stop)
 set -euo pipefail
 
 dir=${CHURNWATCH_PG_DIR:-/tmp/churnwatch-pg}
@@ -28,6 +28,25 @@ find_bin() {
 	return 1
 }
 
+# initdb and postgres refuse to run as root: run them as the postgres user then.
+if [[ $(id -u) -eq 0 ]]; then
+	as_owner() { runuser -u postgres -- "$@"; }
+	owner=postgres
+else
+	as_owner() { "$@"; }
+	owner=$(id -un)
+fi
+
+# `postgres.sh stop` stops the cluster (make test-stop), waiting for it to
+# shut down cleanly; nothing running is nothing to do.
+if [[ ${1:-} == stop ]]; then
+	if bin=$(find_bin) && [[ -s $dir/data/PG_VERSION ]] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+		log "stopped PostgreSQL on 127.0.0.1:$port ($dir)"
+	fi
+	exit 0
+fi
+
 if ! bin=$(find_bin); then
 	if [[ $(id -u) -ne 0 ]]; then
 		log "no PostgreSQL server under /usr/lib/postgresql and not root to install it; run: apt-get install -y postgresql"
@@ -38,15 +57,6 @@ if ! bin=$(find_bin); then
 	apt-get update -qq >&2
 	apt-get install -y -qq postgresql >&2
 	bin=$(find_bin) || { log "postgresql installed but initdb not found"; exit 1; }
-fi
-
-# initdb and postgres refuse to run as root: run them as the postgres user then.
-if [[ $(id -u) -eq 0 ]]; then
-	as_owner() { runuser -u postgres -- "$@"; }
-	owner=postgres
-else
-	as_owner() { "$@"; }
-	owner=$(id -un)
 fi
 
 mkdir -p "$dir"

@@ -28,9 +28,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/mail"
+	"github.com/churnwatch/churnwatch/metrics"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/slack"
 	"github.com/churnwatch/churnwatch/snapshot"
+	"github.com/churnwatch/churnwatch/source"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/summary"
 	"github.com/churnwatch/churnwatch/webhook"
@@ -53,6 +57,12 @@ type Activities struct {
 	DataDir string
 	// Webhook also receives every notice; nil when none is configured.
 	Webhook *webhook.Poster
+	// Slack also receives each notice, in its recipient's direct messages;
+	// nil when Slack is off.
+	Slack *slack.Poster
+	// Mail emails each notice to its recipient's address in the user
+	// record, and the daily digests; nil when email is off.
+	Mail *mail.Sender
 	// PagesURL is where the team reaches the worker's review pages; notices
 	// link their review there when it is set.
 	PagesURL string
@@ -62,10 +72,17 @@ type Activities struct {
 	// is the worker's to say, never a caller's. Nil keeps the scan's policy
 	// (tests that run activities without a worker).
 	Policy *review.Policy
+	// Source is the warehouse (source.dsn, source.query) a scan that asks
+	// for it reads besides its files; nil when none is configured. Only its
+	// name reaches workflow history, never its DSN.
+	Source *source.Query
 	// Temporal starts the reviews a scan asks for, on TaskQueue.
 	Temporal  client.Client
 	TaskQueue string
 	Logger    *slog.Logger
+	// Metrics records the activities' churnwatch_ series; nil records
+	// nothing.
+	Metrics *metrics.Metrics
 
 	outboxMu sync.Mutex
 }
@@ -74,21 +91,15 @@ type Activities struct {
 // all of them are written to a CSV report beside the data.
 const maxRejectedInResult = 200
 
-// Ingest reads the scan's snapshot files, stores them as one immutable batch
-// and lists the accounts to score. The batch ID is a hash of the files'
-// contents, so ingesting the same input twice stores it once.
+// Ingest reads the scan's snapshot files (and the warehouse source, when
+// the scan asks for it), stores them as one immutable batch and lists the
+// accounts to score. The batch ID is a hash of the input's contents, so
+// ingesting the same input twice stores it once.
 func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
-	files, err := scanFiles(in)
+	defer a.Metrics.ScanStep(metrics.StepIngest, time.Now())
+	files, id, batch, err := a.readScan(ctx, in)
 	if err != nil {
-		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
-	}
-	id, err := batchID(files)
-	if err != nil {
-		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
-	}
-	batch, err := snapshot.ReadFiles(files)
-	if err != nil {
-		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+		return review.IngestResult{}, err
 	}
 	activity.RecordHeartbeat(ctx, "read")
 	asOf, err := resolveAsOf(in.AsOf, batch.Rows)
@@ -130,6 +141,7 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 		res.Rejected = batch.Rejected[:maxRejectedInResult]
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d rows rejected; the first %d are listed, all of them are in %s", len(batch.Rejected), maxRejectedInResult, path))
 	}
+	a.Metrics.Ingested(len(batch.Rows), len(batch.Rejected))
 	a.logger().Info("ingested", "batch_id", id, "files", files, "rows", len(batch.Rows), "rejected", len(batch.Rejected), "accounts", len(accounts), "as_of", res.AsOf)
 	return res, nil
 }
@@ -140,6 +152,7 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 // heartbeat; one started just before a failure is then counted as already
 // open, never started twice.
 func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
+	defer a.Metrics.ScanStep(metrics.StepStartReviews, time.Now())
 	var res review.StartReviewsResult
 	if a.Temporal == nil {
 		err := errors.New("this worker has no Temporal client to start reviews with")
@@ -261,17 +274,57 @@ func scanFiles(in review.ScanInput) ([]string, error) {
 				files = append(files, filepath.Join(in.Inbox, e.Name()))
 			}
 		}
-		if len(files) == 0 {
+		if len(files) == 0 && !in.Source {
 			return nil, fmt.Errorf("inbox %s holds no snapshot files (.csv, .json, .ndjson)", in.Inbox)
 		}
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && !in.Source {
 		return nil, errors.New("no input files")
 	}
 	return files, nil
 }
 
-func batchID(files []string) (string, error) {
+// readScan reads the scan's files and, when the scan asks for it, the
+// warehouse source after them, as one more file: files then ends with the
+// source's name. The batch ID hashes the files and what the source gave.
+func (a *Activities) readScan(ctx context.Context, in review.ScanInput) (files []string, id string, batch snapshot.Batch, err error) {
+	invalid := func(err error) ([]string, string, snapshot.Batch, error) {
+		return nil, "", snapshot.Batch{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	if files, err = scanFiles(in); err != nil {
+		return invalid(err)
+	}
+	if batch, err = snapshot.ReadFiles(files); err != nil {
+		return invalid(err)
+	}
+	var fromSource []string
+	if in.Source {
+		if a.Source == nil {
+			return invalid(errors.New("the scan asks for the warehouse source, and this worker has no source.dsn"))
+		}
+		stop := heartbeatEvery(ctx, 10*time.Second) // a large query may run for minutes
+		rows, sum, err := a.Source.Read(ctx)
+		stop()
+		if err != nil {
+			if source.Refused(err) {
+				return invalid(err)
+			}
+			return nil, "", snapshot.Batch{}, err // the warehouse may be back on a retry
+		}
+		batch = source.Join(batch, rows)
+		fromSource = []string{a.Source.Name() + "\x00" + hex.EncodeToString(sum)}
+	}
+	if id, err = batchID(files, fromSource...); err != nil {
+		return invalid(err)
+	}
+	if in.Source {
+		files = append(files, a.Source.Name())
+	}
+	return files, id, batch, nil
+}
+
+// batchID hashes the files' names and contents, then each of more.
+func batchID(files []string, more ...string) (string, error) {
 	h := sha256.New()
 	for _, name := range files {
 		f, err := os.Open(name)
@@ -284,6 +337,9 @@ func batchID(files []string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("read %s: %w", name, err)
 		}
+	}
+	for _, m := range more {
+		io.WriteString(h, m)
 	}
 	return "batch-" + hex.EncodeToString(h.Sum(nil))[:16], nil
 }
@@ -335,6 +391,7 @@ func csvField(s string) string {
 // ScoreChunk scores a chunk of a batch's accounts on their stored history,
 // stores the scores, and returns the accounts that call for a review.
 func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+	defer a.Metrics.ScanStep(metrics.StepScoreChunk, time.Now())
 	asOf, err := time.Parse(time.DateOnly, in.AsOf)
 	if err != nil {
 		return review.ScoreResult{}, temporal.NewNonRetryableApplicationError("bad as-of", workflows.ErrInvalidInput, err)
@@ -482,10 +539,13 @@ func (a *Activities) RecordEvent(ctx context.Context, e review.Event) error {
 
 // Notify tells a person inside the team: it logs the notice, appends it to
 // the outbox file (notices.ndjson in the data dir) and, when a webhook is
-// configured, posts it there (a team chat). Notices never go to customers.
+// configured, posts it there (a team chat), then to the recipient's Slack
+// when Slack is on, then emails the recipient when email is on (see
+// emailNotice: its retries are bounded). Notices never go to customers.
 // The outbox comes first, so a webhook that is down loses nothing; a retry
 // may append a line twice, with the same key.
-func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
+func (a *Activities) Notify(ctx context.Context, n review.Notice) (err error) {
+	defer func() { a.Metrics.Notice(n.Kind, err) }()
 	info := activity.GetInfo(ctx)
 	key := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
 	m := webhook.NewMessage(n, time.Now(), key, a.PagesURL)
@@ -497,14 +557,19 @@ func (a *Activities) Notify(ctx context.Context, n review.Notice) error {
 	if err := a.appendOutbox(line); err != nil {
 		return err
 	}
-	if a.Webhook == nil {
-		return nil
+	if a.Webhook != nil {
+		err = a.Webhook.Post(ctx, m)
+		if errors.Is(err, webhook.ErrRejected) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "WebhookRejected", err)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	err = a.Webhook.Post(ctx, m)
-	if errors.Is(err, webhook.ErrRejected) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), "WebhookRejected", err)
+	if err := a.notifySlack(ctx, n); err != nil {
+		return err
 	}
-	return err
+	return a.emailNotice(ctx, m)
 }
 
 func (a *Activities) appendOutbox(line []byte) error {

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/draft"
+	"github.com/churnwatch/churnwatch/metrics"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/workflows"
 )
@@ -38,7 +39,9 @@ func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.
 	// dead worker is noticed long before the start-to-close timeout.
 	stop := heartbeatEvery(ctx, 10*time.Second)
 	defer stop()
+	start := time.Now()
 	d, err := a.LLM.Draft(ctx, a.draftRequest(in))
+	a.Metrics.LLMDraft(d, err, time.Since(start))
 	if err == nil {
 		return d, nil
 	}
@@ -56,7 +59,8 @@ func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.
 
 // DraftOffline writes the deterministic offline drafts; with a fallback
 // reason, the draft says visibly why the LLM's was not used.
-func (a *Activities) DraftOffline(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+func (a *Activities) DraftOffline(ctx context.Context, in review.DraftRequest) (_ review.Draft, err error) {
+	defer func(start time.Time) { a.Metrics.DraftDone(metrics.DrafterOffline, time.Since(start), err) }(time.Now())
 	req := a.draftRequest(in)
 	if in.FallbackReason != "" {
 		if a.LLM != nil {

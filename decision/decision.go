@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/identity"
+	"github.com/churnwatch/churnwatch/metrics"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
 )
@@ -34,6 +35,8 @@ type Service struct {
 	Leaders  []string
 	Managers map[string]string
 	Logger   *slog.Logger
+	// Metrics observes the time to each decision; nil records nothing.
+	Metrics *metrics.Metrics
 	// Now is the clock for refusal events; nil = time.Now.
 	Now func() time.Time
 }
@@ -95,6 +98,32 @@ func (s *Service) Authority(ctx context.Context, u identity.User, owner string) 
 	return a, ok, nil
 }
 
+// OpenStates are the states that wait on a person's decision.
+var OpenStates = []review.State{review.Drafting, review.AwaitingApproval}
+
+// Scope is the owners whose reviews u sees and may decide: nil for
+// everybody (leaders and admins), else their own and, for a manager, their
+// team's. The pages and the daily digest both list by it.
+func (s *Service) Scope(ctx context.Context, u identity.User) ([]string, error) {
+	if u.SeesAll() || slices.Contains(s.Leaders, u.Name) {
+		return nil, nil
+	}
+	owners := []string{u.Name}
+	if u.Role == identity.Manager {
+		team, err := s.Store.TeamOf(ctx, u.Name)
+		if err != nil {
+			return nil, err
+		}
+		owners = append(owners, team...)
+		for owner, manager := range s.Managers {
+			if manager == u.Name && !slices.Contains(owners, owner) {
+				owners = append(owners, owner)
+			}
+		}
+	}
+	return owners, nil
+}
+
 // Packet returns a review's packet if u may see it. Who may see a review is
 // who may decide it: leaders and admins every review, a manager the team's,
 // a CSM their own. Customer notes and drafts are not for the whole company.
@@ -133,7 +162,11 @@ func (s *Service) Decide(ctx context.Context, u identity.User, reviewID string, 
 		s.refused(ctx, u, p, err)
 		return p, err
 	}
-	return s.update(ctx, u, p, review.UpdateDecide, d, updateID)
+	out, err := s.update(ctx, u, p, review.UpdateDecide, d, updateID)
+	if err == nil && p.Decision == nil { // a repeated update ID answers again; count it once
+		s.Metrics.Decided(out)
+	}
+	return out, err
 }
 
 // Progress records outreach_sent or customer_responded as u.

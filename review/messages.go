@@ -158,6 +158,10 @@ type ScanInput struct {
 	Policy     Policy `json:"policy"`
 	JumpPoints int    `json:"jump_points"`
 	ChunkSize  int    `json:"chunk_size"`
+	// Source adds the worker's warehouse source (source.dsn, source.query)
+	// to the input, read after the files. Only the flag travels: the DSN
+	// stays in the worker's config, out of workflow history.
+	Source bool `json:"source,omitempty"`
 }
 
 // IngestResult is what ingesting the scan's files produced.

@@ -21,6 +21,24 @@ stop() {
   rm -f "$pidfile"
 }
 
+# ready says whether the worker is ready to take work: /readyz when it has
+# one (200 ready, 503 not yet), else /healthz.
+ready() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$http_addr/readyz" || true)
+  case $code in
+    200) return 0 ;;
+    503) return 1 ;;
+  esac
+  curl -fsS "http://$http_addr/healthz" >/dev/null 2>&1
+}
+
+# logged_url is the url= of the worker's last log line with message $1, in
+# the text or the JSON log format; empty when it logged none.
+logged_url() {
+  sed -nE "s/.*msg=?\"?:?\"?$1\"?[ ,]\"?url\"?[=:]\"?([^ \",]+).*/\1/p" "$log" | tail -n 1
+}
+
 if [[ ${1:-} == stop ]]; then
   stop
   exit 0
@@ -36,13 +54,23 @@ else
   nohup bin/worker --data-dir "$data_dir" --http-addr "$http_addr" >"$log" 2>&1 &
   echo $! >"$pidfile"
   for i in $(seq 120); do
-    if curl -fsS "http://$http_addr/healthz" >/dev/null 2>&1; then break; fi
+    if ready; then break; fi
     if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       echo "the worker exited; its log:" >&2; tail -20 "$log" >&2; exit 1
     fi
     sleep 0.5
   done
-  curl -fsS "http://$http_addr/healthz" >/dev/null || { echo "the worker did not become healthy; see $log" >&2; exit 1; }
+  ready || { echo "the worker did not become ready; see $log" >&2; exit 1; }
+fi
+
+# The addresses the worker actually serves, as it logged them.
+pages_url=$(logged_url "review pages")
+ui_url=$(logged_url "Temporal Web UI")
+echo "Review pages: ${pages_url:-http://$http_addr}"
+if [[ -n $ui_url ]]; then
+  echo "Temporal Web UI: $ui_url"
+elif grep -q "Temporal Web UI not served" "$log"; then
+  echo "Temporal Web UI: not served (its port is taken; the worker runs on without it; see $log)"
 fi
 
 echo
@@ -63,6 +91,6 @@ The worker keeps running. Next:
   bin/starter review show $first
   bin/starter review approve $first --as $owner --note "calling the sponsor today"
   bin/starter summary --format md
-  open http://127.0.0.1:8080 (the review pages) or http://127.0.0.1:8233 (the Temporal Web UI)
+  open ${pages_url:-http://$http_addr} (the review pages)${ui_url:+ or $ui_url (the Temporal Web UI)}
   make stop
 NEXT

@@ -44,7 +44,7 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 	warmup := fs.Int("warmup-weeks", 4, "weeks of an account's history before its first scored week")
 	fromFlag := fs.String("from", "", "first week to score (YYYY-MM-DD); default: all")
 	toFlag := fs.String("to", "", "last week to score (YYYY-MM-DD); default: all")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	if err := checkInputs(fs, *inputs); err != nil {

@@ -14,7 +14,7 @@ func runConfig(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("config")
 	config.AddFlags(fs, "http-addr", "temporal-port", "llm-base-url", "llm-model")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	cfg, err := config.Load(fs)

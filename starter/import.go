@@ -52,7 +52,7 @@ func runImport(ctx context.Context, args []string, out io.Writer) error {
 		input = fs.String("input", "", "event log CSV: account_id,user_id,timestamp,event")
 		accounts = fs.String("accounts", "", "snapshot or account-list CSV to merge the usage into; without it, a partial file of usage columns is written")
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseFlags(fs, rest); err != nil {
 		return usageError(err)
 	}
 	if fs.NArg() > 0 {

@@ -12,12 +12,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
 
+	"github.com/churnwatch/churnwatch/buildinfo"
 	"github.com/churnwatch/churnwatch/config"
 )
 
@@ -35,10 +37,11 @@ var commands = map[string]command{
 	"reviews":  {runReviews, "list reviews (reviews list [--state S] [--owner CSM] --json)"},
 	"review":   {runReview, "show, approve or reject a review; record progress and its outcome"},
 	"summary":  {runSummary, "print the leadership summary (--format json|md|csv)"},
-	"audit":    {runAudit, "audit decision packets (audit packets --json)"},
+	"audit":    {runAudit, "audit decision packets (audit packets [--json])"},
 	"register": {runRegister, "export the risk register as CSV"},
 	"config":   {runConfig, "print the effective configuration, secrets masked"},
 	"users":    {runUsers, "manage local users: add, list, disable, enable, password, token"},
+	"digest":   {runDigest, "email each user their queue of waiting reviews now (digest send [--week W])"},
 }
 
 // errUsage marks errors in how a command was called: exit status 2.
@@ -63,11 +66,18 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		printUsage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch {
+	case isHelp(args[0]) || args[0] == "help" && len(args) == 1:
+		printUsage(stdout)
+		return 0
+	case args[0] == "help": // starter help CMD [SUB] is starter CMD [SUB] --help
+		return run(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+	case args[0] == "--version":
+		fmt.Fprintln(stdout, buildinfo.String("starter"))
 		return 0
 	}
 	cmd, ok := commands[args[0]]
@@ -79,14 +89,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = withStderr(ctx, stderr) // notices for the person, apart from the output
-	if err := cmd.run(ctx, args[1:], stdout); err != nil {
-		fmt.Fprintf(stderr, "starter %s: %v\n", args[0], err)
-		if errors.As(err, new(errUsage)) || errors.Is(err, pflag.ErrHelp) {
-			return 2
-		}
-		return 1
+	err := cmd.run(ctx, args[1:], stdout)
+	switch {
+	case err == nil:
+		return 0
+	case answerHelp(stdout, args[0], err):
+		return 0
 	}
-	return 0
+	fmt.Fprintf(stderr, "starter %s: %v\n", args[0], err)
+	printValidFlags(stderr, err)
+	if errors.As(err, new(errUsage)) || errors.Is(err, pflag.ErrHelp) {
+		return 2
+	}
+	return 1
 }
 
 func printUsage(w io.Writer) {
@@ -100,10 +115,14 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --config FILE; commands that talk to Temporal take --temporal-address and --namespace.")
+	fmt.Fprintln(w, "`starter help COMMAND` (or `starter COMMAND --help`) shows a command's flags and examples; `starter --version` the build.")
 }
 
 // splitSub separates a subcommand ("reviews list") from its flags.
 func splitSub(args []string, allowed ...string) (string, []string, error) {
+	if len(args) > 0 && isHelp(args[0]) {
+		return "", nil, subcommandHelp{allowed}
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return "", nil, usageError(fmt.Errorf("missing subcommand (one of %s)", strings.Join(allowed, ", ")))
 	}

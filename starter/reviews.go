@@ -36,7 +36,7 @@ func runReviews(ctx context.Context, args []string, out io.Writer) error {
 	state := fs.String("state", "", "only reviews in this state ("+joinStates()+")")
 	owner := fs.String("owner", "", "only reviews owned by this CSM")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	if *state != "" && !slices.Contains(states, review.State(*state)) {
@@ -151,7 +151,7 @@ func runReview(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&f.reason, "reason", "", "why the review is rejected")
 	fs.StringVar(&f.event, "event", "", "progress: outreach_sent or customer_responded")
 	fs.StringVar(&f.result, "result", "", "outcome: saved, churned, still_at_risk or false_positive")
-	if err := fs.Parse(rest); err != nil {
+	if err := parseFlags(fs, rest); err != nil {
 		return usageError(err)
 	}
 	if fs.NArg() != 1 {

@@ -18,18 +18,22 @@ import (
 	"github.com/churnwatch/churnwatch/risk"
 )
 
-// runScan ingests snapshot files through the PortfolioScan workflow and
-// reports what it scored and which reviews it started.
+// runScan ingests snapshot files (or, with --source, the worker's
+// warehouse source) through the PortfolioScan workflow and reports what it
+// scored and which reviews it started.
 func runScan(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("scan")
 	inputs := inputFlag(fs)
 	asOf := fs.String("as-of", "", "score as of this week (YYYY-MM-DD); default: the latest week in the input")
 	asJSON := fs.Bool("json", false, "print the scan result as JSON")
-	if err := fs.Parse(args); err != nil {
+	fromSource := fs.Bool("source", false, "also read the worker's warehouse source (source.dsn, source.query); alone, scan only the source")
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
-	if err := checkInputs(fs, *inputs); err != nil {
-		return err
+	if len(*inputs) > 0 || !*fromSource || fs.NArg() > 0 { // --source alone is an input
+		if err := checkInputs(fs, *inputs); err != nil {
+			return err
+		}
 	}
 	if *asOf != "" {
 		if _, err := time.Parse(time.DateOnly, *asOf); err != nil {
@@ -55,10 +59,16 @@ func runScan(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer c.Close()
 
+	in := cfg.ScanInput(files, *asOf)
+	if *fromSource {
+		// The worker reads its own source; the scan carries only the flag
+		// and, without files, not the inbox either.
+		in.Source, in.Inbox = true, ""
+	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        review.NewScanID(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, review.ScanWorkflow, cfg.ScanInput(files, *asOf))
+	}, review.ScanWorkflow, in)
 	if err != nil {
 		return fmt.Errorf("start scan: %w", err)
 	}

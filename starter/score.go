@@ -22,7 +22,7 @@ func runScore(ctx context.Context, args []string, out io.Writer) error {
 	inputs := inputFlag(fs)
 	asOfFlag := fs.String("as-of", "", "score as of the week holding this date (YYYY-MM-DD); default: the latest week in the input")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	if err := checkInputs(fs, *inputs); err != nil {

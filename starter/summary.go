@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/summary"
 )
 
 // runSummary prints the leadership summary, built on demand by the
@@ -20,7 +24,7 @@ func runSummary(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("summary")
 	week := fs.String("week", "", "the week to summarise (YYYY-MM-DD); default: the latest scored week")
 	format := fs.String("format", "md", "json, md or csv")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	if *format != "json" && *format != "md" && *format != "csv" {
@@ -50,16 +54,39 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fs := newFlagSet("audit packets")
 	week := fs.String("week", "", "the week to audit (YYYY-MM-DD); default: the latest scored week")
-	fs.Bool("json", true, "print JSON (the only format)")
-	if err := fs.Parse(args); err != nil {
+	asJSON := fs.Bool("json", false, "print the packets, each with its eight parts, as JSON")
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	rep, err := buildReport(ctx, fs, *week)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "%s\n", rep.Audit)
-	return err
+	if *asJSON {
+		_, err = fmt.Fprintf(out, "%s\n", rep.Audit)
+		return err
+	}
+	var packets []summary.AuditPacket
+	if err := json.Unmarshal(rep.Audit, &packets); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return printAudit(out, rep.Week, packets)
+}
+
+// printAudit lays the packets out one per line with the parts each lacks;
+// an account flagged at risk without any review shows "-" for its review.
+func printAudit(out io.Writer, week string, packets []summary.AuditPacket) error {
+	fmt.Fprintf(out, "Decision packets of elevated and critical accounts, week of %s: %d\n\n", week, len(packets))
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REVIEW\tACCOUNT\tTIER\tOWNER\tMISSING")
+	for _, p := range packets {
+		missing := strings.Join(p.Missing, ", ")
+		if len(p.Missing) == 0 {
+			missing = "none (complete)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dash(p.ReviewID), p.AccountID, p.Tier, dash(p.Owner), missing)
+	}
+	return tw.Flush()
 }
 
 // runRegister exports the risk register as CSV.
@@ -67,7 +94,7 @@ func runRegister(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("register")
 	week := fs.String("week", "", "the week (YYYY-MM-DD); default: the latest scored week")
 	fs.Bool("csv", true, "print CSV (the only format)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	rep, err := buildReport(ctx, fs, *week)

@@ -47,7 +47,7 @@ func runUsers(ctx context.Context, args []string, out io.Writer) error {
 
 // usersArg parses a users subcommand's flags and its one NAME argument.
 func usersArg(fs *pflag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return "", usageError(err)
 	}
 	if fs.NArg() != 1 {
@@ -169,7 +169,7 @@ func checkManager(ctx context.Context, st store.Store, name string) error {
 func usersList(ctx context.Context, args []string, out io.Writer) error {
 	fs := newFlagSet("users list")
 	asJSON := fs.Bool("json", false, "print a JSON array of users")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
 	if fs.NArg() > 0 {

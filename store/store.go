@@ -175,6 +175,10 @@ type Store interface {
 	// DeleteExpiredSessions removes the expired sessions and says how many.
 	DeleteExpiredSessions(ctx context.Context) (int, error)
 
+	// Ping writes a small row and reads it back: /readyz asks whether the
+	// record is reachable and writable.
+	Ping(ctx context.Context) error
+
 	Close() error
 }
 

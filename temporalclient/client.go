@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/churnwatch/churnwatch/config"
@@ -30,12 +31,31 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 	review.AttrReviewState: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
+// Option adds to the client options Dial builds: the worker's metrics and
+// tracing, which the starter (it dials too) goes without.
+type Option func(*client.Options)
+
+// WithMetrics reports the SDK's own metrics (the temporal_ series) to h; the
+// workers built on the client report through it too.
+func WithMetrics(h client.MetricsHandler) Option {
+	return func(o *client.Options) { o.MetricsHandler = h }
+}
+
+// WithInterceptors adds client interceptors; one that also intercepts
+// workers (tracing) applies to the workers built on the client.
+func WithInterceptors(is ...interceptor.ClientInterceptor) Option {
+	return func(o *client.Options) { o.Interceptors = append(o.Interceptors, is...) }
+}
+
 // Dial connects to the configured frontend.
-func Dial(ctx context.Context, cfg config.Config, logger *slog.Logger) (client.Client, error) {
+func Dial(ctx context.Context, cfg config.Config, logger *slog.Logger, options ...Option) (client.Client, error) {
 	opts := client.Options{
 		HostPort:  cfg.FrontendAddress(),
 		Namespace: cfg.Temporal.Namespace,
 		Logger:    sdklog.NewStructuredLogger(logger),
+	}
+	for _, o := range options {
+		o(&opts)
 	}
 	t := cfg.Temporal
 	if t.TLS.Enabled || t.TLS.CertFile != "" || t.TLS.CAFile != "" {

@@ -46,7 +46,8 @@ type Options struct {
 	// LogLevel is the server's own log level: debug, info, warn or error.
 	LogLevel string
 	// UIPort, when not 0, serves the Temporal Web UI on 127.0.0.1:UIPort
-	// (whatever IP is: the UI has no sign-in).
+	// (whatever IP is: the UI has no sign-in). A port already taken leaves
+	// the UI off, not the server: Server.UI says so.
 	UIPort int
 	// UIWritable lets the Web UI's users terminate, cancel, signal, update,
 	// reset and start workflows. Off, the UI only reads: an Update from it
@@ -58,6 +59,8 @@ type Options struct {
 type Server struct {
 	server  temporal.Server
 	ui      *uiserver.Server
+	uiURL   string // "" when the UI is off
+	uiErr   error  // why the UI is off although asked for
 	address string
 }
 
@@ -133,16 +136,36 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.UIPort != 0 {
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConfig(opts, s.address)))
-		ui := s.ui
-		go func() {
-			// Start blocks while serving; a UI that cannot listen is not
-			// worth stopping reviews for.
-			_ = ui.Start()
-		}()
+		s.uiErr = s.startUI(opts)
 	}
 	return s, nil
 }
+
+// startUI serves the Web UI unless its port is taken. The UI is a window
+// on the server, not worth stopping reviews for, yet ui-server's Start ends
+// the process (echo's Logger.Fatal) when it cannot listen; so listen first,
+// and on a busy port leave the UI off. ui-server takes no listener, so this
+// one is closed for it to listen again: only a process taking the port in
+// that moment can still end the worker.
+func (s *Server) startUI(opts Options) error {
+	addr := net.JoinHostPort(uiHost, strconv.Itoa(opts.UIPort))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("temporal.ui_port %d is not free, so the Web UI is off (set another port, or 0): %w", opts.UIPort, err)
+	}
+	if err := l.Close(); err != nil {
+		return fmt.Errorf("temporal.ui_port %d: %w", opts.UIPort, err)
+	}
+	s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConfig(opts, s.address)))
+	ui := s.ui
+	go func() { _ = ui.Start() }() // blocks while serving
+	s.uiURL = "http://" + addr
+	return nil
+}
+
+// UI says where the Web UI is served: its URL; "" when it is off; or, with
+// an error, why it could not be served.
+func (s *Server) UI() (url string, err error) { return s.uiURL, s.uiErr }
 
 // uiHost is where the Web UI listens, always: it has no sign-in, so anyone
 // who reaches it reads every review's history (and, writable, acts on it). A

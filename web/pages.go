@@ -31,7 +31,7 @@ func (s *Server) registerPages(mux *http.ServeMux) {
 }
 
 // openStates are the states that wait on a person's decision.
-var openStates = []review.State{review.Drafting, review.AwaitingApproval}
+var openStates = decision.OpenStates
 
 // Segments are ARR bands: the snapshots carry no segment of their own, and
 // a team's segments follow contract value.
@@ -47,27 +47,10 @@ var Segments = []struct {
 // pageSize is how many reviews one inbox page lists.
 const pageSize = 50
 
-// scope is the owners whose reviews u sees and may decide: nil for
-// everybody (leaders and admins), else their own and, for a manager, their
-// team's.
+// scope is the owners whose reviews u sees and may decide (see
+// decision.Service.Scope: the daily digest lists by the same rule).
 func (s *Server) scope(ctx context.Context, u identity.User) ([]string, error) {
-	if u.SeesAll() || slices.Contains(s.Decisions.Leaders, u.Name) {
-		return nil, nil
-	}
-	owners := []string{u.Name}
-	if u.Role == identity.Manager {
-		team, err := s.Store.TeamOf(ctx, u.Name)
-		if err != nil {
-			return nil, err
-		}
-		owners = append(owners, team...)
-		for owner, manager := range s.Decisions.Managers {
-			if manager == u.Name && !slices.Contains(owners, owner) {
-				owners = append(owners, owner)
-			}
-		}
-	}
-	return owners, nil
+	return s.Decisions.Scope(ctx, u)
 }
 
 // overdue counts the open reviews in u's scope whose decision is overdue.

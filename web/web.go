@@ -113,10 +113,11 @@ func (s *Server) Handler(mux *http.ServeMux) http.Handler {
 	s.registerPages(mux)
 	s.registerAPI(mux)
 
-	// The API takes bearer tokens, not cookies: it skips sessions and CSRF.
+	// The API takes bearer tokens, not cookies, and Slack signs what it
+	// sends to /slack/: both skip sessions and CSRF.
 	withSessions := s.sessions.LoadAndSave(s.checkCSRF(mux))
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/slack/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 			mux.ServeHTTP(w, r)
 			return
 		}

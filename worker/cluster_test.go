@@ -16,14 +16,15 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
 )
 
 // TestClusterTopology runs docker-compose.yml's topology without Docker: the
 // official Temporal CLI's server as the cluster, PostgreSQL as the store,
-// and the worker pointed at both by configuration alone, embedding nothing.
-// The Temporal CLI is also the client that approves a review.
+// and two worker replicas pointed at both by configuration alone, embedding
+// nothing. The Temporal CLI is also the client that approves a review.
 func TestClusterTopology(t *testing.T) {
 	cli := os.Getenv("CHURNWATCH_TEST_TEMPORAL_CLI")
 	if cli == "" {
@@ -57,20 +58,37 @@ func TestClusterTopology(t *testing.T) {
 		return err == nil
 	})
 
-	dataDir := t.TempDir()
-	cfg := testConfig(t, dataDir)
-	cfg.Temporal.Address = addr
-	cfg.Store.DSN = dsn
-	c := startWorker(t, cfg)
-
-	// Nothing embedded: the embedded port stays free and no SQLite file appears.
-	if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", cfg.Temporal.Port)); err != nil {
-		t.Errorf("the embedded frontend port is in use: %v", err)
-	} else {
-		l.Close()
+	// The keys docker-compose.yml sets for worker-1 and worker-2 (deploy's
+	// test checks them there): the cluster's address, one PostgreSQL, one
+	// shared inbox, a data dir each, and the schedules kept by the first.
+	inbox := t.TempDir()
+	var replicas []config.Config
+	for i := range 2 {
+		cfg := testConfig(t, t.TempDir())
+		cfg.Temporal.Address = addr
+		cfg.Store.DSN = dsn
+		cfg.Schedule.Inbox = inbox
+		cfg.Schedule.Enabled = i == 0
+		replicas = append(replicas, cfg)
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, "temporal.db")); err == nil {
-		t.Error("the worker created an embedded Temporal database while pointed at a cluster")
+	c := startWorker(t, replicas[0])
+	startWorker(t, replicas[1])
+	cfg := replicas[0]
+
+	// Nothing embedded: the embedded ports stay free and no SQLite file appears.
+	for _, r := range replicas {
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", r.Temporal.Port)); err != nil {
+			t.Errorf("the embedded frontend port is in use: %v", err)
+		} else {
+			l.Close()
+		}
+		if _, err := os.Stat(filepath.Join(r.DataDir, "temporal.db")); err == nil {
+			t.Error("a worker created an embedded Temporal database while pointed at a cluster")
+		}
+	}
+	// The first replica put the weekly schedules on the cluster.
+	if _, err := c.ScheduleClient().GetHandle(context.Background(), "churnwatch-weekly-scan").Describe(context.Background()); err != nil {
+		t.Errorf("the weekly scan schedule is not on the cluster: %v", err)
 	}
 
 	res := scan(t, c, cfg, examplePath(t))

@@ -61,7 +61,8 @@ func startWorkerProc(t *testing.T, bin string, env []string, args ...string) *wo
 	t.Cleanup(func() { w.kill() })
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		// Ready, not merely alive: the workers poll and reach Temporal and the store.
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -69,7 +70,7 @@ func startWorkerProc(t *testing.T, bin string, env []string, args ...string) *wo
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("worker not healthy in 2 minutes; log:\n%s", log.String())
+			t.Fatalf("worker not ready in 2 minutes; log:\n%s", log.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -1,7 +1,9 @@
 // Command worker runs Churnwatch's Temporal workers. With no Temporal
 // address configured it first starts the embedded Temporal server (SQLite
 // under the data dir) and then polls it; with an address it connects to that
-// cluster and embeds nothing. GET /healthz answers 200 once it is polling.
+// cluster and embeds nothing. GET /healthz answers 200 while the process
+// serves, GET /readyz once it polls and reaches Temporal and its store, and
+// GET /metrics serves Prometheus (docs/operations.md).
 package main
 
 import (
@@ -31,9 +33,14 @@ import (
 	"github.com/churnwatch/churnwatch/decision"
 	"github.com/churnwatch/churnwatch/draft"
 	"github.com/churnwatch/churnwatch/inbox"
+	"github.com/churnwatch/churnwatch/mail"
+	"github.com/churnwatch/churnwatch/metrics"
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/slack"
+	"github.com/churnwatch/churnwatch/source"
 	"github.com/churnwatch/churnwatch/sso"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/telemetry"
 	"github.com/churnwatch/churnwatch/temporalclient"
 	"github.com/churnwatch/churnwatch/temporalserver"
 	"github.com/churnwatch/churnwatch/web"
@@ -43,13 +50,9 @@ import (
 
 func main() {
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
-	config.AddFlags(fs, "data-dir", "temporal-address", "temporal-port", "namespace", "http-addr", "store-dsn", "llm-base-url", "llm-model", "log-level")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(2)
+	config.AddFlags(fs, "data-dir", "temporal-address", "temporal-port", "namespace", "http-addr", "store-dsn", "llm-base-url", "llm-model", "log-level", "temporal-ui-port")
+	if code, done := parseArgs(fs, os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
 	}
 	cfg, err := config.Load(fs)
 	if err != nil {
@@ -81,16 +84,31 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	var healthy atomic.Bool
+	m, err := metrics.New(logger)
+	if err != nil {
+		return err
+	}
+	defer m.Shutdown(context.WithoutCancel(ctx))
+	tracing, err := telemetry.New(ctx, cfg.OTel)
+	if err != nil {
+		return err
+	}
+	defer tracing.Shutdown(context.WithoutCancel(ctx)) // last: flushes the workers' spans
+	// readiness checks Temporal and the store once the workers poll; nil
+	// before and after.
+	var readiness atomic.Pointer[func(context.Context) error]
 	mux := http.NewServeMux()
-	// Until the store is open the listener serves /healthz alone; then the
-	// pages, behind their middleware, take over.
+	mux.Handle("GET /metrics", m.Handler())
+	// Until the store is open the listener serves /healthz, /readyz and
+	// /metrics alone; then the pages, behind their middleware, take over.
 	var root atomic.Pointer[http.Handler]
 	var h http.Handler = mux
 	root.Store(&h)
-	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := m.HTTP(mux, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*root.Load()).ServeHTTP(w, r)
-	}), mux, &healthy, logger)
+	}))
+	serve = tracing.Handler(serve, func(r *http.Request) string { return metrics.Route(mux, r) })
+	srvHTTP, err := serveHTTP(cfg.HTTP.Addr, serve, mux, &readiness, logger)
 	if err != nil {
 		return err
 	}
@@ -112,12 +130,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		}
 		defer srv.Stop()
 		logger.Info("embedded Temporal server up", "address", srv.Address())
-		if cfg.Temporal.UIPort != 0 {
-			logger.Info("Temporal Web UI", "url", fmt.Sprintf("http://127.0.0.1:%d", cfg.Temporal.UIPort))
+		if url, err := srv.UI(); err != nil {
+			logger.Warn("Temporal Web UI not served; the worker runs on without it", "error", err)
+		} else if url != "" {
+			logger.Info("Temporal Web UI", "url", url)
 		}
 	}
 
-	c, err := temporalclient.Dial(ctx, cfg, logger)
+	c, err := temporalclient.Dial(ctx, cfg, logger,
+		temporalclient.WithMetrics(m.TemporalHandler()), temporalclient.WithInterceptors(tracing.Interceptors()...))
 	if err != nil {
 		return err
 	}
@@ -133,10 +154,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	defer st.Close()
+	if err := m.CountReviews(st); err != nil {
+		return err
+	}
 	pages, err := newPages(ctx, cfg, st, c, srvHTTP.Addr, logger)
 	if err != nil {
 		return err
 	}
+	pages.Decisions.Metrics = m
 	h = pages.Handler(mux)
 	root.Store(&h)
 	go pages.CleanSessions(ctx, time.Hour)
@@ -151,16 +176,23 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		})
 		logger.Info("snapshot uploads", "url", "http://"+srvHTTP.Addr+"/api/snapshots")
 	}
+	if cfg.Slack.BotToken != "" {
+		// Slack's buttons decide through the same service as the pages.
+		mux.Handle("POST /slack/interactions", slack.NewHandler(cfg, pages.Decisions, st, logger))
+		logger.Info("slack interactions", "url", "http://"+srvHTTP.Addr+"/slack/interactions")
+	}
 
 	acts, err := newActivities(cfg, st, c, logger)
 	if err != nil {
 		return err
 	}
+	acts.Metrics = m
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(review.ReviewWorkflow))
 	w.RegisterWorkflowWithOptions(workflows.PortfolioScan, workflowOptions(review.ScanWorkflow))
 	w.RegisterWorkflowWithOptions(workflows.LeadershipSummary, workflowOptions(review.SummaryWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.DailyDigest, workflowOptions(workflows.DigestWorkflow))
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -186,13 +218,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		}
 	}
 
-	healthy.Store(true)
+	check := func(ctx context.Context) error { return reachable(ctx, c, st) }
+	readiness.Store(&check)
 	logger.Info("worker polling", "task_queue", cfg.Temporal.TaskQueue, "namespace", cfg.Temporal.Namespace, "frontend", cfg.FrontendAddress(), "http", cfg.HTTP.Addr, "drafter", drafterName(cfg))
 	if ready != nil {
 		ready()
 	}
 	<-ctx.Done()
-	healthy.Store(false)
+	readiness.Store(nil)
 	logger.Info("worker stopping")
 	return nil
 }
@@ -232,9 +265,20 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 	acts.PagesURL = cmp.Or(cfg.Notify.PagesURL, cfg.HTTP.PublicURL)
 	policy := cfg.Policy()
 	acts.Policy = &policy
+	if cfg.Source.DSN != "" {
+		src, err := source.New(cfg.Source.DSN, cfg.Source.Query)
+		if err != nil {
+			return nil, err
+		}
+		acts.Source = src
+	}
 	if cfg.Notify.WebhookURL != "" {
 		acts.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
 	}
+	if cfg.Slack.BotToken != "" {
+		acts.Slack = slack.NewPoster(cfg, st, logger)
+	}
+	acts.Mail = mail.FromConfig(cfg.Notify)
 	if cfg.LLM.BaseURL != "" {
 		llm, err := draft.NewOpenAI(draft.OpenAIConfig{
 			BaseURL:        cfg.LLM.BaseURL,
@@ -310,15 +354,30 @@ func newPages(ctx context.Context, cfg config.Config, st store.Store, c client.C
 	return s, nil
 }
 
-// serveHTTP serves handler, with /healthz on mux: 200 once the worker
-// polls, 503 before.
-func serveHTTP(addr string, handler http.Handler, mux *http.ServeMux, healthy *atomic.Bool, logger *slog.Logger) (*http.Server, error) {
+// serveHTTP serves handler, with on mux /healthz (200 while the process
+// serves: restart it when this fails) and /readyz (200 when ready, checked
+// at each request; 503 while starting, stopping, or when Temporal or the
+// store does not answer: send it no work).
+func serveHTTP(addr string, handler http.Handler, mux *http.ServeMux, ready *atomic.Pointer[func(context.Context) error], logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !healthy.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		check := ready.Load()
+		if check == nil {
+			http.Error(w, "not ready: the workers do not poll", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ok")
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := (*check)(ctx); err != nil {
+			// The details (hosts, DSN errors) go to the log, not to an
+			// unauthenticated caller.
+			logger.Warn("not ready", "error", err)
+			http.Error(w, "not ready: "+strings.SplitN(err.Error(), ":", 2)[0], http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
 	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -342,6 +401,18 @@ func serveHTTP(addr string, handler http.Handler, mux *http.ServeMux, healthy *a
 	return srv, nil
 }
 
+// reachable says whether Temporal answers and the store takes a write.
+// Errors start with what failed (temporal, store), which /readyz shows.
+func reachable(ctx context.Context, c client.Client, st store.Store) error {
+	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
 // ensureSchedules creates, or updates to the current config, the weekly
 // scan of the inbox and the weekly leadership summary.
 func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config) error {
@@ -350,12 +421,16 @@ func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config) er
 	}
 	scan := cfg.ScanInput(nil, "")
 	scan.Inbox, _ = filepath.Abs(scan.Inbox)
+	// The weekly scan reads the warehouse too, when there is one: only the
+	// flag is in the schedule (and each scan's history), never the DSN.
+	scan.Source = cfg.Source.DSN != ""
 	specs := []struct {
 		id, cron, workflow string
 		arg                any
 	}{
 		{"churnwatch-weekly-scan", cfg.Schedule.ScanCron, review.ScanWorkflow, scan},
 		{"churnwatch-weekly-summary", cfg.Schedule.SummaryCron, review.SummaryWorkflow, review.SummaryInput{Save: true}},
+		{"churnwatch-daily-digest", digestCron(cfg), workflows.DigestWorkflow, workflows.DigestInput{TimeZone: cfg.Schedule.TimeZone}},
 	}
 	for _, s := range specs {
 		if s.cron == "" {

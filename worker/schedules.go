@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -47,4 +48,15 @@ func ensureSchedule(ctx context.Context, c client.Client, cfg config.Config, id,
 		return fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return nil
+}
+
+// digestCron is the daily digest's schedule: every day at
+// notify.digest_time (in schedule.time_zone, as every schedule here), or
+// "" when email is off and no digest can go out.
+func digestCron(cfg config.Config) string {
+	at, err := time.Parse("15:04", cfg.Notify.DigestTime)
+	if cfg.Notify.SMTP.Addr == "" || err != nil { // config.Validate refuses a bad time
+		return ""
+	}
+	return fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
 }
