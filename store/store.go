@@ -105,6 +105,8 @@ type Store interface {
 	// ScoreRows is ScoresAsOf without the evidence: the few columns a tier
 	// count needs, read without decoding every assessment.
 	ScoreRows(ctx context.Context, week string) ([]ScoreRow, error)
+	// ScoreStamp changes whenever a score of the week is saved (see the type).
+	ScoreStamp(ctx context.Context, week string) (ScoreStamp, error)
 	// Weeks lists the weeks that have scores, ascending.
 	Weeks(ctx context.Context) ([]string, error)
 

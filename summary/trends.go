@@ -19,7 +19,7 @@ import (
 const DefaultTrendWeeks = 12
 
 // MaxTrendWeeks bounds a query: the page takes the number from its URL, and
-// every week costs one read of the whole book's score rows.
+// every week not in trendRows costs one read of the whole book's score rows.
 const MaxTrendWeeks = 104
 
 // TrendQuery selects the dashboard's window and the people it covers.
@@ -121,8 +121,9 @@ type GroupTrend struct {
 var recordKinds = []review.EventKind{review.EventFlagged, review.EventReviewed, review.EventRiskRejected,
 	review.EventActionAssigned, review.EventSaved, review.EventChurned, review.EventStillAtRisk, review.EventFalsePositive}
 
-// BuildTrends computes the dashboard. It reads each week's score rows once
-// (two weeks at a time, ahead of their use), and the packets of every cycle
+// BuildTrends computes the dashboard. It takes each week's score rows from
+// trendRows, reading from the store (two weeks at a time, ahead of their
+// use) only the weeks it lacks or that changed, and the packets of every cycle
 // through the last week and the events once. Packets of cycles before the
 // window are read too: a review opens when an account crosses into risk and
 // remains its packet while it stays at risk, so Build counts it in every
@@ -133,7 +134,9 @@ func BuildTrends(ctx context.Context, st store.Store, q TrendQuery) (Trends, err
 		return Trends{}, fmt.Errorf("trends: %w", err)
 	}
 	last := weeks[len(weeks)-1]
-	nextRows, stop := readAhead(ctx, st, weeks, 2)
+	nextWeek, stop := readAhead(ctx, weeks, 2, func(ctx context.Context, w string) (*packedWeek, error) {
+		return trendRows.load(ctx, st, w)
+	})
 	defer stop()
 	packets, err := st.Packets(ctx, store.PacketFilter{Through: last})
 	if err != nil {
@@ -148,10 +151,11 @@ func BuildTrends(ctx context.Context, st store.Store, q TrendQuery) (Trends, err
 	var rows []store.ScoreRow
 	var recs []*record
 	for _, w := range weeks {
-		if rows, err = nextRows(); err != nil {
+		pw, err := nextWeek()
+		if err != nil {
 			return Trends{}, fmt.Errorf("trends: %w", err)
 		}
-		rows = run.ownRows(rows)
+		rows = run.ownRows(pw)
 		var wt WeekTrend
 		if wt, recs, err = run.week(w, rows); err != nil {
 			return Trends{}, fmt.Errorf("trends: %w", err)
@@ -188,14 +192,15 @@ func trendWeeks(ctx context.Context, st store.Store, q TrendQuery) ([]string, er
 	return weeks[max(0, i+1-n) : i+1], nil
 }
 
-// readAhead reads the weeks' score rows in order, up to n reads ahead of
-// their use: those reads are most of the dashboard's cost, and both SQLite
-// (WAL) and PostgreSQL serve readers on separate connections in parallel.
-// stop ends the reads not yet used.
-func readAhead(ctx context.Context, st store.Store, weeks []string, n int) (next func() ([]store.ScoreRow, error), stop func()) {
+// readAhead loads the weeks' score rows in order, up to n loads ahead of
+// their use: a week read from the store is most of a cold dashboard's cost,
+// and both SQLite (WAL) and PostgreSQL serve readers on separate
+// connections in parallel. stop ends the loads not yet used.
+func readAhead(ctx context.Context, weeks []string, n int,
+	load func(context.Context, string) (*packedWeek, error)) (next func() (*packedWeek, error), stop func()) {
 	ctx, stop = context.WithCancel(ctx)
 	type result struct {
-		rows []store.ScoreRow
+		week *packedWeek
 		err  error
 	}
 	out := make([]chan result, len(weeks))
@@ -211,18 +216,18 @@ func readAhead(ctx context.Context, st store.Store, weeks []string, n int) (next
 				return
 			}
 			go func() {
-				rows, err := st.ScoreRows(ctx, w)
-				out[i] <- result{rows, err}
+				pw, err := load(ctx, w)
+				out[i] <- result{pw, err}
 			}()
 		}
 	}()
 	i := 0
-	next = func() ([]store.ScoreRow, error) {
+	next = func() (*packedWeek, error) {
 		select {
 		case r := <-out[i]:
 			i++
 			<-slots
-			return r.rows, r.err
+			return r.week, r.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -241,6 +246,7 @@ type trendRun struct {
 	// known only from events: their owner is their account's.
 	accountOwner map[string]string
 
+	rows   []store.ScoreRow // the week's, of the owners asked for
 	asOf   []review.Packet
 	evs    []review.Event
 	atRisk []risk.Assessment
@@ -288,20 +294,28 @@ func (r *trendRun) reviewCycle(reviewID string) string {
 	return cycleOf(reviewID)
 }
 
-// ownRows notes the owners of the accounts of event-only reviews, then keeps
-// the rows of the owners asked for (in place: the rows are ours).
-func (r *trendRun) ownRows(rows []store.ScoreRow) []store.ScoreRow {
-	if len(r.accountOwner) > 0 {
-		for _, row := range rows {
-			if _, ok := r.accountOwner[row.AccountID]; ok {
-				r.accountOwner[row.AccountID] = row.Owner
-			}
+// ownRows unpacks the week's rows of the owners asked for (into r.rows,
+// which the next week reuses), noting on the way the owners of the accounts
+// of event-only reviews.
+func (r *trendRun) ownRows(pw *packedWeek) []store.ScoreRow {
+	keep := make([]bool, len(pw.names)) // by name: an owner asked for
+	for i, name := range pw.names {
+		keep[i] = r.allowed(name)
+	}
+	r.rows = slices.Grow(r.rows[:0], len(pw.rows))
+	for i, p := range pw.rows {
+		if !keep[p.owner] && len(r.accountOwner) == 0 {
+			continue
+		}
+		row := pw.row(i)
+		if _, ok := r.accountOwner[row.AccountID]; ok {
+			r.accountOwner[row.AccountID] = row.Owner
+		}
+		if keep[p.owner] {
+			r.rows = append(r.rows, row)
 		}
 	}
-	if r.owners == nil {
-		return rows
-	}
-	return slices.DeleteFunc(rows, func(row store.ScoreRow) bool { return !r.owners[row.Owner] })
+	return r.rows
 }
 
 // accountOf reads the account from a review ID made by review.ID.
