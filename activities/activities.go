@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -36,7 +34,6 @@ import (
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/source"
 	"github.com/churnwatch/churnwatch/store"
-	"github.com/churnwatch/churnwatch/summary"
 	"github.com/churnwatch/churnwatch/webhook"
 	"github.com/churnwatch/churnwatch/workflows"
 )
@@ -52,8 +49,7 @@ type Activities struct {
 	Offline      *draft.Offline
 	CSMLanguage  string
 	CalendarLink string
-	// DataDir receives the outbox of notices, rejected-row reports and
-	// saved summaries.
+	// DataDir receives the rejected-row reports.
 	DataDir string
 	// Webhook also receives every notice; nil when none is configured.
 	Webhook *webhook.Poster
@@ -83,21 +79,24 @@ type Activities struct {
 	// Metrics records the activities' churnwatch_ series; nil records
 	// nothing.
 	Metrics *metrics.Metrics
-
-	outboxMu sync.Mutex
+	// Deliverer drains the outbox Notify appends to; Notify wakes it.
+	// Nil in tests that drain by hand.
+	Deliverer *Deliverer
 }
 
 // maxRejectedInResult bounds the rejected rows carried in workflow history;
 // all of them are written to a CSV report beside the data.
 const maxRejectedInResult = 200
 
-// Ingest reads the scan's snapshot files (and the warehouse source, when
-// the scan asks for it), stores them as one immutable batch and lists the
-// accounts to score. The batch ID is a hash of the input's contents, so
-// ingesting the same input twice stores it once.
+// Ingest reads the scan's snapshot files, or the inbox's new uploads (and
+// the warehouse source, when the scan asks for it), stores them as one
+// immutable batch and lists the accounts to score. The batch ID is a hash
+// of the input's contents, so ingesting the same input twice stores it once.
 func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
 	defer a.Metrics.ScanStep(metrics.StepIngest, time.Now())
-	files, id, batch, err := a.readScan(ctx, in)
+	// Reading and saving a large book take minutes: heartbeat throughout.
+	defer heartbeatEvery(ctx, 10*time.Second)()
+	files, id, batch, save, err := a.readInput(ctx, in)
 	if err != nil {
 		return review.IngestResult{}, err
 	}
@@ -106,7 +105,7 @@ func (a *Activities) Ingest(ctx context.Context, in review.ScanInput) (review.In
 	if err != nil {
 		return review.IngestResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
-	if err := a.Store.SaveBatch(ctx, store.Batch{ID: id, SourceFiles: files, IngestedAt: time.Now().UTC()}, batch.Rows); err != nil {
+	if err := save(ctx, store.Batch{ID: id, SourceFiles: files, IngestedAt: time.Now().UTC()}, batch.Rows); err != nil {
 		return review.IngestResult{}, fmt.Errorf("save batch %s: %w", id, err)
 	}
 	seen := map[string]bool{}
@@ -259,25 +258,10 @@ func (a *Activities) measurePeers(ctx context.Context, accounts []string, asOf t
 	return counter.Levels(), nil
 }
 
-// scanFiles resolves the input files: the named ones, or every snapshot
-// file in the inbox.
+// scanFiles resolves the input files: the named ones (an inbox scan reads
+// the store's inbox instead; see readInbox).
 func scanFiles(in review.ScanInput) ([]string, error) {
 	files := in.Files
-	if len(files) == 0 && in.Inbox != "" {
-		entries, err := os.ReadDir(in.Inbox)
-		if err != nil {
-			return nil, fmt.Errorf("read inbox: %w", err)
-		}
-		for _, e := range entries {
-			switch strings.ToLower(filepath.Ext(e.Name())) {
-			case ".csv", ".json", ".ndjson", ".jsonl":
-				files = append(files, filepath.Join(in.Inbox, e.Name()))
-			}
-		}
-		if len(files) == 0 && !in.Source {
-			return nil, fmt.Errorf("inbox %s holds no snapshot files (.csv, .json, .ndjson)", in.Inbox)
-		}
-	}
 	if len(files) == 0 && !in.Source {
 		return nil, errors.New("no input files")
 	}
@@ -417,7 +401,9 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err != nil {
 		return review.ScoreResult{}, temporal.NewNonRetryableApplicationError("score chunk", workflows.ErrInvalidInput, err)
 	}
-	if err := a.Store.SaveScores(ctx, "", scored); err != nil {
+	// The batch decides whether these replace the week's stored scores: a
+	// corrected re-upload's batch is newer (see store.SaveScores).
+	if err := a.Store.SaveScores(ctx, in.BatchID, scored); err != nil {
 		return review.ScoreResult{}, fmt.Errorf("save scores: %w", err)
 	}
 	previous, err := a.Store.LatestScores(ctx, in.AsOf, accounts...)
@@ -535,104 +521,6 @@ func (a *Activities) RecordEvent(ctx context.Context, e review.Event) error {
 		return fmt.Errorf("record event %s: %w", e.Key, err)
 	}
 	return nil
-}
-
-// Notify tells a person inside the team: it logs the notice, appends it to
-// the outbox file (notices.ndjson in the data dir) and, when a webhook is
-// configured, posts it there (a team chat), then to the recipient's Slack
-// when Slack is on, then emails the recipient when email is on (see
-// emailNotice: its retries are bounded). Notices never go to customers.
-// The outbox comes first, so a webhook that is down loses nothing; a retry
-// may append a line twice, with the same key.
-func (a *Activities) Notify(ctx context.Context, n review.Notice) (err error) {
-	defer func() { a.Metrics.Notice(n.Kind, err) }()
-	info := activity.GetInfo(ctx)
-	key := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID
-	m := webhook.NewMessage(n, time.Now(), key, a.PagesURL)
-	a.logger().Info("notice", "to", n.To, "kind", n.Kind, "review_id", n.ReviewID, "message", n.Message)
-	line, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	if err := a.appendOutbox(line); err != nil {
-		return err
-	}
-	if a.Webhook != nil {
-		err = a.Webhook.Post(ctx, m)
-		if errors.Is(err, webhook.ErrRejected) {
-			return temporal.NewNonRetryableApplicationError(err.Error(), "WebhookRejected", err)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := a.notifySlack(ctx, n); err != nil {
-		return err
-	}
-	return a.emailNotice(ctx, m)
-}
-
-func (a *Activities) appendOutbox(line []byte) error {
-	a.outboxMu.Lock()
-	defer a.outboxMu.Unlock()
-	f, err := os.OpenFile(filepath.Join(a.DataDir, "notices.ndjson"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("open outbox: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("write outbox: %w", err)
-	}
-	return nil
-}
-
-// BuildReport builds the leadership summary and the packet audit of a week.
-func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
-	s, err := summary.Build(ctx, a.Store, in.Week)
-	if errors.Is(err, summary.ErrNoScores) { // no retry can score a week
-		return review.Report{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
-	}
-	if err != nil {
-		return review.Report{}, fmt.Errorf("build summary: %w", err)
-	}
-	audit, err := summary.Audit(ctx, a.Store, s.Week)
-	if err != nil {
-		return review.Report{}, fmt.Errorf("audit packets: %w", err)
-	}
-	js, err := json.Marshal(s)
-	if err != nil {
-		return review.Report{}, err
-	}
-	auditJS, err := json.Marshal(audit)
-	if err != nil {
-		return review.Report{}, err
-	}
-	scores, err := a.Store.ScoresAsOf(ctx, s.Week)
-	if err != nil {
-		return review.Report{}, fmt.Errorf("load scores of %s: %w", s.Week, err)
-	}
-	packets, err := a.Store.Packets(ctx, store.PacketFilter{Through: s.Week})
-	if err != nil {
-		return review.Report{}, fmt.Errorf("load packets: %w", err)
-	}
-	// Rank the whole week: the scan saved its chunks' scores apart, each
-	// ranked within its chunk.
-	risk.Rank(scores)
-	var register strings.Builder
-	if err := summary.RiskRegisterCSV(&register, scores, packets); err != nil {
-		return review.Report{}, fmt.Errorf("risk register: %w", err)
-	}
-	rep := review.Report{Week: s.Week, JSON: js, Markdown: s.Markdown(), CSV: s.CSV(), Audit: auditJS, Register: register.String()}
-	if in.Save {
-		dir := filepath.Join(a.DataDir, "reports")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return rep, fmt.Errorf("save report: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "summary-"+s.Week+".md"), []byte(rep.Markdown), 0o644); err != nil {
-			return rep, fmt.Errorf("save report: %w", err)
-		}
-	}
-	return rep, nil
 }
 
 func (a *Activities) logger() *slog.Logger {

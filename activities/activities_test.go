@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -209,16 +207,12 @@ func TestNotifyWritesTheOutbox(t *testing.T) {
 	if _, err := env.ExecuteActivity("Notify", n); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(a.DataDir, "notices.ndjson"))
+	got, err := a.Store.Notices(context.Background(), store.NoticeFilter{ReviewID: n.ReviewID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got review.Notice
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got != n {
-		t.Errorf("outbox holds %+v, want %+v", got, n)
+	if len(got) != 1 || got[0].Notice != n || got[0].State != store.NoticePending {
+		t.Errorf("outbox holds %+v, want %+v pending", got, n)
 	}
 }
 
@@ -252,15 +246,18 @@ func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
 }
 
 func TestBuildReportAfterAScan(t *testing.T) {
-	_, env := newActivities(t)
+	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
 	scoreChunks(t, env, res, 0)
 	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Save: true})
+	if rep.ID == "" || rep.Week != res.AsOf || len(rep.JSON) != 0 || rep.Register != "" || len(rep.Sizes) != len(store.ReportKinds) {
+		t.Fatalf("the workflow gets the report's reference only: %+v", rep)
+	}
 	var s struct {
 		Week  string         `json:"week"`
 		Tiers map[string]int `json:"tiers"`
 	}
-	if err := json.Unmarshal(rep.JSON, &s); err != nil {
+	if err := json.Unmarshal(reportPart(t, a, rep, store.ReportSummaryJSON), &s); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
@@ -270,12 +267,30 @@ func TestBuildReportAfterAScan(t *testing.T) {
 	if s.Week != res.AsOf || total != res.AccountCount {
 		t.Errorf("summary of %s counts %d accounts, want %d as of %s", s.Week, total, res.AccountCount, res.AsOf)
 	}
-	if !strings.HasPrefix(rep.Register, "account_id") && !strings.Contains(strings.SplitN(rep.Register, "\n", 2)[0], "account") {
-		t.Errorf("register CSV header: %.80s", rep.Register)
+	register := string(reportPart(t, a, rep, store.ReportRegister))
+	if !strings.HasPrefix(register, "account_id") && !strings.Contains(strings.SplitN(register, "\n", 2)[0], "account") {
+		t.Errorf("register CSV header: %.80s", register)
 	}
-	if rep.Markdown == "" || len(rep.Audit) == 0 {
+	if len(reportPart(t, a, rep, store.ReportSummaryMD)) == 0 || len(reportPart(t, a, rep, store.ReportAudit)) == 0 {
 		t.Error("empty markdown or audit")
 	}
+	if info, err := a.Store.ReportInfo(context.Background(), rep.ID); err != nil || !info.Kept {
+		t.Errorf("the weekly copy is not kept: %+v %v", info, err)
+	}
+}
+
+// reportPart reads one part of a built report from the store, checking
+// the size the activity reported.
+func reportPart(t *testing.T, a *Activities, rep review.Report, kind string) []byte {
+	t.Helper()
+	b, err := a.Store.ReportPart(context.Background(), rep.ID, kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != rep.Sizes[kind] {
+		t.Errorf("%s: %d bytes stored, %d reported", kind, len(b), rep.Sizes[kind])
+	}
+	return b
 }
 
 func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
@@ -385,7 +400,7 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 
 	// The risk register ranks the whole week, not each chunk apart.
 	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Week: res.AsOf})
-	records, err := csv.NewReader(strings.NewReader(rep.Register)).ReadAll()
+	records, err := csv.NewReader(strings.NewReader(string(reportPart(t, a, rep, store.ReportRegister)))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,73 +415,54 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	}
 }
 
-// TestNotifyPostsToTheWebhook sends a notice to a loopback receiver that
-// answers as a chat webhook does: the POST carries the chat line and the
-// notice, and the outbox keeps the notice whatever the receiver answers.
-// A receiver that is down is retried by Temporal; one that refuses the
-// notice (a revoked hook) is not.
+// TestNotifyPostsToTheWebhook sends a notice through the outbox to a
+// loopback receiver that answers as a chat webhook does: the POST carries
+// the chat line, the notice and its key. A receiver that is down is
+// retried; one that refuses the notice (a revoked hook) is not.
 func TestNotifyPostsToTheWebhook(t *testing.T) {
-	var (
-		mu       sync.Mutex
-		received []webhook.Message
-		keys     []string
-		status   = http.StatusOK
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-			t.Errorf("%s with %q", r.Method, r.Header.Get("Content-Type"))
-		}
-		var m webhook.Message
-		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-			t.Errorf("body: %v", err)
-		}
-		received = append(received, m)
-		keys = append(keys, r.Header.Get("Idempotency-Key"))
-		w.WriteHeader(status)
-		io.WriteString(w, "ok")
-	}))
+	h := &hook{}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
 	a, env := newActivities(t)
 	a.Webhook = &webhook.Poster{URL: srv.URL + "/services/T0/B0/secret-token"}
 	a.PagesURL = "https://churnwatch.example.com/"
+	d := NewDeliverer(a)
 	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "maria", Kind: review.EventEscalated, Message: "undecided past SLA"}
 	if _, err := env.ExecuteActivity("Notify", n); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
+	if _, err := d.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	page := "https://churnwatch.example.com/review/A-1/2026-11-16"
+	h.mu.Lock()
+	received, keys := h.received, h.keys
+	h.mu.Unlock()
 	if len(received) != 1 || received[0].Notice != n || !strings.Contains(received[0].Text, "@maria undecided past SLA") || keys[0] == "" || keys[0] != received[0].Key ||
 		received[0].URL != page || !strings.HasSuffix(received[0].Text, " "+page) {
 		t.Fatalf("received %+v with keys %q", received, keys)
 	}
-	status = http.StatusServiceUnavailable
-	mu.Unlock()
 
-	_, err := env.ExecuteActivity("Notify", n)
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.NonRetryable() {
-		t.Fatalf("a receiver that is down must be retried: %v", err)
-	}
-	if strings.Contains(err.Error(), "secret-token") {
-		t.Errorf("the error quotes the webhook URL: %v", err)
-	}
-
-	mu.Lock()
-	status = http.StatusNotFound
-	mu.Unlock()
-	_, err = env.ExecuteActivity("Notify", n)
-	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
-		t.Fatalf("a refused notice must not be retried: %v", err)
-	}
-
-	b, err := os.ReadFile(filepath.Join(a.DataDir, "notices.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lines := strings.Count(string(b), "\n"); lines != 3 {
-		t.Errorf("the outbox holds %d notices, want all 3 whatever the webhook answered", lines)
+	// Down, then refusing: each a notice of its own.
+	for _, c := range []struct {
+		status int
+		want   store.NoticeState
+	}{{http.StatusServiceUnavailable, store.NoticePending}, {http.StatusNotFound, store.NoticeFailed}} {
+		h.set(c.status)
+		key := fmt.Sprintf("review/A-1/2026-11-16/run/%d", c.status)
+		if _, err := a.Store.AddNotice(context.Background(), store.OutboxNotice{Key: key, Notice: n}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.DeliverDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := a.Store.Notices(context.Background(), store.NoticeFilter{State: c.want})
+		if len(got) != 1 || got[0].Key != key || got[0].Attempts != 1 {
+			t.Fatalf("after a %d: %s notices %+v", c.status, c.want, got)
+		}
+		if strings.Contains(got[0].LastError, "secret-token") {
+			t.Errorf("the error quotes the webhook URL: %v", got[0].LastError)
+		}
 	}
 }

@@ -2,22 +2,18 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
-
 	"github.com/churnwatch/churnwatch/identity"
 	"github.com/churnwatch/churnwatch/mail"
 	"github.com/churnwatch/churnwatch/mail/mailpit"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
@@ -55,6 +51,7 @@ func TestNotifyEmailsTheRecipient(t *testing.T) {
 			t.Fatalf("notice to %s: %v", n.To, err)
 		}
 	}
+	drain(t, NewDeliverer(a))
 	got := mp.Messages(t)
 	if len(got) != 1 {
 		t.Fatalf("received %d messages, want the escalation to mia only: %+v", len(got), got)
@@ -66,9 +63,10 @@ func TestNotifyEmailsTheRecipient(t *testing.T) {
 	}
 }
 
-// TestNotifyWithADeadMailServer: a server that never answers fails the
-// notice with an error that says what happened, retried a bounded number
-// of times, never for ever: the review waits on its notices.
+// TestNotifyWithADeadMailServer: a server that never answers holds up
+// neither Notify nor anything else: the notice waits in the outbox, its
+// error saying what happened, is retried a bounded number of times, never
+// for ever, and is then failed.
 func TestNotifyWithADeadMailServer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -90,39 +88,30 @@ func TestNotifyWithADeadMailServer(t *testing.T) {
 	a.Mail = &mail.Sender{Addr: l.Addr().String(), From: "churnwatch@example.com", Timeout: 100 * time.Millisecond}
 	addUsers(t, a, identity.User{Name: "mia", Role: identity.Manager, Email: "mia@example.com"})
 	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "mia", Kind: review.EventEscalated, Message: "undecided"}
-
-	_, err = env.ExecuteActivity("Notify", n)
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.NonRetryable() || !strings.Contains(err.Error(), "email the notice to mia (attempt 1 of 5)") ||
-		!strings.Contains(err.Error(), "no answer within 100ms") {
-		t.Fatalf("a first failure is retried and says why: %v", err)
+	if _, err := env.ExecuteActivity("Notify", n); err != nil {
+		t.Fatalf("Notify waits on the mail server: %v", err)
+	}
+	if tries.Load() != 0 {
+		t.Fatal("Notify dialled the mail server")
 	}
 
-	// Under Notify's own retry policy (unbounded; the test server caps it
-	// at 10 attempts), the email gives up after maxEmailAttempts.
-	tries.Store(0)
-	var ts testsuite.WorkflowTestSuite
-	wenv := ts.NewTestWorkflowEnvironment()
-	wenv.RegisterActivity(a)
-	wenv.RegisterWorkflow(notifyOnce)
-	wenv.ExecuteWorkflow(notifyOnce, n)
-	err = wenv.GetWorkflowError()
-	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != "EmailFailed" || !strings.Contains(err.Error(), "gave up after 5 attempts") {
-		t.Fatalf("want the email to give up: %v", err)
+	d := NewDeliverer(a)
+	d.FirstRetry = time.Microsecond
+	if _, err := d.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
 	}
-	if n := tries.Load(); n != maxEmailAttempts {
-		t.Errorf("the mail server was tried %d times, want %d", n, maxEmailAttempts)
+	p := notices(t, a, store.NoticePending)
+	if len(p) != 1 || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "email the notice to mia") || !strings.Contains(p[0].LastError, "no answer within 100ms") {
+		t.Fatalf("a first failure is retried and says why: %+v", p)
 	}
-}
-
-// notifyOnce runs Notify as the review does: retried with backoff and no
-// limit on attempts of its own.
-func notifyOnce(ctx workflow.Context, n review.Notice) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	})
-	return workflow.ExecuteActivity(ctx, workflows.ActNotify, n).Get(ctx, nil)
+	drain(t, d)
+	f := notices(t, a, store.NoticeFailed)
+	if len(f) != 1 || !strings.Contains(f[0].LastError, "gave up after 8 attempts") {
+		t.Fatalf("want the email to give up: %+v", f)
+	}
+	if n := tries.Load(); n != DefaultNoticeAttempts {
+		t.Errorf("the mail server was tried %d times, want %d", n, DefaultNoticeAttempts)
+	}
 }
 
 // TestSendDigestsResumes: the digest reaches each person with reviews

@@ -22,6 +22,7 @@ var (
 	evalSeed0    = flag.Int("eval.seed0", 1, "first seed; held-out seeds run alone with e.g. -eval.seed0=7 -eval.seeds=3")
 	evalStart    = flag.String("eval.start", "2025-06-02", "first week of the simulated portfolios (the default year crosses summer and Christmas)")
 	evalOnset    = flag.String("eval.onset", "4-16", "weeks before churn a churner's decline begins, as min-max (the simulator's default is 4-16)")
+	evalExtended = flag.Bool("eval.extended", false, "simulate the optional columns of model 1.4 too (tickets_opened, last_login_date, nps_survey_sent, meetings_missed)")
 )
 
 // Targets the default model must meet on simulated portfolios.
@@ -44,7 +45,7 @@ func evalPortfolio(seed int64, accounts, weeks int) ([]snapshot.Snapshot, []simu
 	if _, err := fmt.Sscanf(*evalOnset, "%d-%d", &onset[0], &onset[1]); err != nil || onset[0] < 1 || onset[1] < onset[0] {
 		panic("-eval.onset: want min-max weeks such as 4-16, got " + *evalOnset)
 	}
-	opts := simulate.Options{Accounts: accounts, Weeks: weeks, Seed: seed, Start: start, ChurnRate: 0.15, OnsetWeeks: onset}
+	opts := simulate.Options{Accounts: accounts, Weeks: weeks, Seed: seed, Start: start, ChurnRate: 0.15, OnsetWeeks: onset, Extended: *evalExtended}
 	rows, churn := simulate.Portfolio(opts)
 	return rows, churn, simulate.Accounts(opts), opts
 }

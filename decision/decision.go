@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +49,11 @@ type Request struct {
 	Cause    string        `json:"cause,omitempty"`
 	Reason   string        `json:"reason,omitempty"`
 	Note     string        `json:"note,omitempty"`
+	// OutreachTo is the customer contact Churnwatch emails the approved
+	// outreach to, when the worker sends outreach (notify.send_outreach);
+	// SendMyself keeps the sending with the CSM. Both count on approval only.
+	OutreachTo string `json:"outreach_to,omitempty"`
+	SendMyself bool   `json:"send_myself,omitempty"`
 }
 
 // Error is a refusal with the HTTP status it maps to: 403 (not theirs),
@@ -224,7 +230,7 @@ func (s *Service) authorize(ctx context.Context, u identity.User, reviewID, verb
 // approved.
 func (s *Service) decisionFor(u identity.User, p review.Packet, req Request) (review.Decision, error) {
 	d := review.Decision{Actor: u.Name, Note: strings.TrimSpace(req.Note), ConfirmedCause: strings.TrimSpace(req.Cause)}
-	fields := map[string]string{"note": req.Note, "cause": req.Cause, "reason": req.Reason}
+	fields := map[string]string{"note": req.Note, "cause": req.Cause, "reason": req.Reason, "outreach_to": req.OutreachTo}
 	if req.Outreach != nil {
 		fields["outreach_subject"], fields["outreach_body"] = req.Outreach.Subject, req.Outreach.Body
 	}
@@ -241,6 +247,11 @@ func (s *Service) decisionFor(u identity.User, p review.Packet, req Request) (re
 			email := review.Email{Language: p.Draft.Outreach.Language, Subject: strings.TrimSpace(e.Subject), Body: normalize(e.Body)}
 			d.Kind, d.EditedOutreach = review.EditAndApprove, &email
 		}
+		to, err := outreachRecipient(req.OutreachTo)
+		if err != nil {
+			return d, err
+		}
+		d.OutreachTo, d.SendMyself = to, req.SendMyself
 	case "reject":
 		d.Kind = review.Reject
 		d.Reason = strings.TrimSpace(req.Reason)
@@ -253,6 +264,19 @@ func (s *Service) decisionFor(u identity.User, p review.Packet, req Request) (re
 		return d, refuse(http.StatusUnprocessableEntity, "decision: %q is not approve or reject", req.Decision)
 	}
 	return d, nil
+}
+
+// outreachRecipient checks the address the approved outreach goes to: one
+// address, "Name <address>" or bare; empty for none.
+func outreachRecipient(to string) (string, error) {
+	to = strings.TrimSpace(to)
+	if to == "" {
+		return "", nil
+	}
+	if _, err := mail.ParseAddress(to); err != nil {
+		return "", refuse(http.StatusUnprocessableEntity, "outreach_to: %q is not one email address: %v", to, err)
+	}
+	return to, nil
 }
 
 // edited reports whether e differs from the draft, ignoring the line

@@ -1,5 +1,5 @@
 // Package importer turns other systems' exports into weekly account
-// snapshots (see ../../shared/contract/snapshots.md): the RavenStack
+// snapshots (see docs/snapshots.md): the RavenStack
 // multi-table SaaS export and product-analytics event logs.
 //
 // Every importer follows the snapshot rules: a bad row is reported with its

@@ -1,14 +1,17 @@
 // Package inbox takes snapshot files pushed over HTTP, for the systems that
 // export a team's weekly snapshots (a warehouse job, a CRM sync): POST the
-// file to /api/snapshots and it is checked row by row, kept in the inbox
-// folder the weekly scheduled scan reads, and, on request, scanned at once.
+// file to /api/snapshots and it is checked row by row, kept in the store's
+// inbox, which the weekly scheduled scan reads (each upload once), and, on
+// request, scanned at once.
 //
 // The endpoint writes, so it needs a bearer token (http.api_token); without
 // one configured the worker does not serve it.
 package inbox
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -16,30 +19,33 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/churnwatch/churnwatch/snapshot"
+	"github.com/churnwatch/churnwatch/store"
 )
 
 // Handler serves POST /api/snapshots.
 type Handler struct {
-	Dir      string // the inbox folder
+	// Store keeps the uploads: the store's inbox, which every replica and
+	// the scheduled scan read.
+	Store    store.Inbox
 	Token    string // the bearer token a request must carry; never empty
 	MaxBytes int64  // the largest body taken
-	// StartScan scans one file now and returns the scan's workflow ID; nil
-	// when the worker cannot (then ?scan=now is refused).
-	StartScan func(ctx context.Context, file string) (string, error)
+	// StartScan scans the inbox now (this upload and any still pending
+	// before it, so that the newest upload stands) and returns the scan's
+	// workflow ID; nil when the worker cannot (then ?scan=now is refused).
+	StartScan func(ctx context.Context) (string, error)
 	Logger    *slog.Logger
 }
 
 // Receipt is the answer to an upload.
 type Receipt struct {
-	File     string               `json:"file"` // where the inbox keeps it
-	Rows     int                  `json:"rows"` // valid rows
+	Upload   string               `json:"upload"` // the upload's ID in the inbox
+	Rows     int                  `json:"rows"`   // valid rows
 	Accounts int                  `json:"accounts"`
 	Rejected []snapshot.Rejection `json:"rejected"`
 	Warnings []string             `json:"warnings"`
@@ -49,10 +55,11 @@ type Receipt struct {
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$`)
 
-// ServeHTTP checks the token, reads the body as the snapshot file named by
-// ?name= (its extension gives the format; without a name, the
-// Content-Type does), reports every rejected row, and keeps the file when
-// at least one row is valid. ?scan=now also starts a scan of it.
+// ServeHTTP checks the token, reads the body (up to MaxBytes) as the
+// snapshot file named by ?name= (its extension gives the format; without a
+// name, the Content-Type does), reports every rejected row, and keeps the
+// file in the store's inbox when at least one row is valid. ?scan=now also
+// starts a scan of the inbox.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="churnwatch"`)
@@ -69,23 +76,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, http.StatusBadRequest, Receipt{Error: "this worker cannot start scans"})
 		return
 	}
-	if err := os.MkdirAll(h.Dir, 0o755); err != nil {
-		h.fail(w, fmt.Errorf("create inbox: %w", err))
-		return
-	}
 
-	// Keep the body in a temporary file (not a snapshot extension, so a
-	// scheduled scan never reads it half written), then check it.
-	tmp, err := os.CreateTemp(h.Dir, ".upload-*.part")
-	if err != nil {
-		h.fail(w, fmt.Errorf("create upload: %w", err))
-		return
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	_, err = io.Copy(tmp, http.MaxBytesReader(w, r.Body, h.MaxBytes))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	var body bytes.Buffer
+	_, err = io.Copy(&body, http.MaxBytesReader(w, r.Body, h.MaxBytes))
 	if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
 		h.answer(w, http.StatusRequestEntityTooLarge, Receipt{Error: fmt.Sprintf("the body is over %d bytes (http.max_upload_mb)", h.MaxBytes)})
 		return
@@ -94,7 +87,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, http.StatusBadRequest, Receipt{Error: "read the body: " + err.Error()})
 		return
 	}
-	batch, err := readFile(tmp.Name(), name)
+	batch, err := snapshot.Read(bytes.NewReader(body.Bytes()), name)
 	rec := Receipt{Rows: len(batch.Rows), Accounts: countAccounts(batch.Rows), Rejected: batch.Rejected, Warnings: batch.Warnings}
 	if rec.Rejected == nil {
 		rec.Rejected = []snapshot.Rejection{}
@@ -113,23 +106,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	final := filepath.Join(h.Dir, time.Now().UTC().Format("20060102T150405.000000000Z")+"-"+name)
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	id := newUploadID()
+	if _, err := h.Store.AddUpload(r.Context(), store.Upload{ID: id, Name: name, UploadedAt: time.Now().UTC(), Content: body.Bytes()}); err != nil {
 		h.fail(w, fmt.Errorf("keep upload: %w", err))
 		return
 	}
-	rec.File = final
+	rec.Upload = id
 	if scanNow {
-		id, err := h.StartScan(r.Context(), final)
+		scan, err := h.StartScan(r.Context())
 		if err != nil {
 			rec.Error = "kept, but the scan did not start: " + err.Error()
 			h.answer(w, http.StatusBadGateway, rec)
 			return
 		}
-		rec.ScanID = id
+		rec.ScanID = scan
 	}
-	h.log().Info("snapshots received", "file", final, "rows", rec.Rows, "rejected", len(rec.Rejected), "scan_id", rec.ScanID)
+	h.log().Info("snapshots received", "upload", id, "name", name, "bytes", body.Len(), "rows", rec.Rows, "rejected", len(rec.Rejected), "scan_id", rec.ScanID)
 	h.answer(w, http.StatusAccepted, rec)
+}
+
+// newUploadID names an upload: when it came, then random letters, so IDs
+// sort by arrival and never collide between replicas.
+func newUploadID() string {
+	return "upload-" + time.Now().UTC().Format("20060102T150405.000000Z") + "-" + strings.ToLower(rand.Text()[:10])
 }
 
 func (h *Handler) authorized(r *http.Request) bool {
@@ -162,16 +161,6 @@ func fileName(r *http.Request) (string, error) {
 		return name, nil
 	}
 	return "", fmt.Errorf("name %q: the extension must be .csv, .json, .ndjson or .jsonl", name)
-}
-
-// readFile checks the file at path as the snapshot file name.
-func readFile(path, name string) (snapshot.Batch, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return snapshot.Batch{}, err
-	}
-	defer f.Close()
-	return snapshot.Read(f, name)
 }
 
 func countAccounts(rows []snapshot.Snapshot) int {

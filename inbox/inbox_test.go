@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/churnwatch/churnwatch/store"
 )
 
 const header = "account_id,account_name,week,owner,arr,logins,dau_mau\n"
@@ -31,21 +31,32 @@ func post(t *testing.T, h *Handler, target, token, contentType, body string) (in
 	return w.Code, rec
 }
 
-func snapshotFiles(t *testing.T, dir string) []string {
+// openStore opens a SQLite store in a temporary directory.
+func openStore(t *testing.T) store.Store {
 	t.Helper()
-	var out []string
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		out = append(out, e.Name())
+	st, err := store.Open(context.Background(), "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// pending lists the inbox's pending uploads.
+func pending(t *testing.T, st store.Store) []store.Upload {
+	t.Helper()
+	us, err := st.ScanUploads(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return us
 }
 
 func TestUploadKeepsValidRowsAndReportsTheRest(t *testing.T) {
-	dir := t.TempDir()
-	var scanned []string
-	h := &Handler{Dir: dir, Token: "s3cret", MaxBytes: 1 << 20, StartScan: func(ctx context.Context, file string) (string, error) {
-		scanned = append(scanned, file)
+	st := openStore(t)
+	var scans int
+	h := &Handler{Store: st, Token: "s3cret", MaxBytes: 1 << 20, StartScan: func(ctx context.Context) (string, error) {
+		scans++
 		return "scan/abc", nil
 	}}
 	body := header +
@@ -59,8 +70,8 @@ func TestUploadKeepsValidRowsAndReportsTheRest(t *testing.T) {
 	if code, _ := post(t, h, "/api/snapshots?name=week47.csv", "wrong", "", body); code != http.StatusUnauthorized {
 		t.Errorf("wrong token: %d, want 401", code)
 	}
-	if files := snapshotFiles(t, dir); len(files) != 0 {
-		t.Fatalf("refused uploads left %v", files)
+	if kept := pending(t, st); len(kept) != 0 {
+		t.Fatalf("refused uploads left %+v", kept)
 	}
 
 	code, rec := post(t, h, "/api/snapshots?name=week47.csv&scan=now", "s3cret", "", body)
@@ -70,28 +81,28 @@ func TestUploadKeepsValidRowsAndReportsTheRest(t *testing.T) {
 	if len(rec.Rejected) != 1 || rec.Rejected[0].File != "week47.csv" || rec.Rejected[0].Row != 3 || rec.Rejected[0].Field != "dau_mau" {
 		t.Errorf("rejected %+v, want week47.csv row 3 dau_mau", rec.Rejected)
 	}
-	kept, err := os.ReadFile(rec.File)
-	if err != nil || string(kept) != body || filepath.Dir(rec.File) != dir || !strings.HasSuffix(rec.File, "-week47.csv") {
-		t.Fatalf("kept %s (%v): %q", rec.File, err, kept)
+	kept := pending(t, st)
+	if len(kept) != 1 || kept[0].ID != rec.Upload || kept[0].Name != "week47.csv" || string(kept[0].Content) != body || kept[0].State != store.UploadPending {
+		t.Fatalf("the inbox holds %+v, want the body as week47.csv, pending, as %s", kept, rec.Upload)
 	}
-	if len(scanned) != 1 || scanned[0] != rec.File {
-		t.Errorf("scanned %v, want the kept file", scanned)
-	}
-	if files := snapshotFiles(t, dir); len(files) != 1 {
-		t.Errorf("the inbox holds %v, want the one file", files)
+	if scans != 1 {
+		t.Errorf("%d scans started, want 1", scans)
 	}
 
 	// NDJSON by Content-Type.
 	code, rec = post(t, h, "/api/snapshots", "s3cret", "application/x-ndjson",
 		`{"account_id":"A-9","account_name":"Umbrella","week":"2026-11-16","owner":"dana","arr":1000}`+"\n")
-	if code != http.StatusAccepted || rec.Rows != 1 || !strings.HasSuffix(rec.File, ".ndjson") {
+	if code != http.StatusAccepted || rec.Rows != 1 {
 		t.Errorf("ndjson upload: %d %+v", code, rec)
+	}
+	if kept := pending(t, st); len(kept) != 2 || kept[1].ID != rec.Upload || kept[1].Name != "snapshots.ndjson" || kept[0].ID >= kept[1].ID {
+		t.Errorf("after the second upload the inbox holds %+v, want it last, as snapshots.ndjson", kept)
 	}
 }
 
 func TestUploadRefusals(t *testing.T) {
-	dir := t.TempDir()
-	h := &Handler{Dir: dir, Token: "s3cret", MaxBytes: 200}
+	st := openStore(t)
+	h := &Handler{Store: st, Token: "s3cret", MaxBytes: 200}
 	cases := []struct {
 		name, target, contentType, body string
 		code                            int
@@ -112,7 +123,7 @@ func TestUploadRefusals(t *testing.T) {
 			}
 		})
 	}
-	if files := snapshotFiles(t, dir); len(files) != 0 {
-		t.Errorf("refused uploads left %v in the inbox", files)
+	if kept := pending(t, st); len(kept) != 0 {
+		t.Errorf("refused uploads left %+v in the inbox", kept)
 	}
 }

@@ -3,9 +3,9 @@
 // a username is set, every step bounded by a timeout, plain-text UTF-8
 // bodies and headers encoded for non-ASCII names and subjects.
 //
-// Mail here goes to people inside the team only; nothing in this package
-// writes to a customer. The SMTP password is never logged and never put in
-// an error.
+// Mail goes to people inside the team, and to a customer only when a CSM
+// approved it (the approved outreach, sent as the CSM: Message.From and
+// ReplyTo). The SMTP password is never logged and never put in an error.
 package mail
 
 import (
@@ -76,12 +76,37 @@ type Message struct {
 	// send of the same notice carries the same Message-ID and a mail client
 	// shows it once. Empty = a random Message-ID.
 	Key string
+	// From, when set ("Name <address>" or bare), is the author the reader
+	// sees: a person's own message sent through Churnwatch. The Sender's
+	// From stays the envelope sender, where bounces go, and names the
+	// Message-ID's domain.
+	From string
+	// ReplyTo, when set, is where the reader's answer goes.
+	ReplyTo string
+	// Personal marks a message a person wrote or approved (the outreach to
+	// a customer): it carries no Auto-Submitted header, which would file it
+	// as machine-made.
+	Personal bool
 }
 
 // ErrRejected marks an answer no retry can change: the server refused the
 // credentials, the sender or the recipient (a 5xx reply), or it does not
 // offer the STARTTLS the configuration requires.
 var ErrRejected = errors.New("mail server refused")
+
+// ErrUnconfirmed marks a failure after the whole message was handed over
+// and before the server answered: it may have been delivered. A sender
+// that must not send twice treats it as sent.
+var ErrUnconfirmed = errors.New("the server may have accepted the message")
+
+// MessageID is the Message-ID a message with key gets from s.
+func (s *Sender) MessageID(key string) string {
+	from, err := netmail.ParseAddress(s.From)
+	if err != nil {
+		return messageID(key, "")
+	}
+	return messageID(key, from.Address)
+}
 
 // Send delivers m. Errors name the step that failed and the server's
 // address, never the password; they wrap ErrRejected when retrying cannot
@@ -95,7 +120,20 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if _, err := netmail.ParseAddress(to.Address); err != nil {
 		return fmt.Errorf("%w: recipient %q is not an address: %v", ErrRejected, m.ToAddress, err)
 	}
-	data, err := compose(*from, to, m, time.Now())
+	h := headers{from: *from, to: to, idDomain: from.Address}
+	if m.From != "" {
+		author, err := netmail.ParseAddress(m.From)
+		if err != nil {
+			return fmt.Errorf("%w: author %q is not an address: %v", ErrRejected, m.From, err)
+		}
+		h.from = *author
+	}
+	if m.ReplyTo != "" {
+		if h.replyTo, err = netmail.ParseAddress(m.ReplyTo); err != nil {
+			return fmt.Errorf("%w: reply-to %q is not an address: %v", ErrRejected, m.ReplyTo, err)
+		}
+	}
+	data, err := compose(h, m, time.Now())
 	if err != nil {
 		return err
 	}
@@ -190,6 +228,11 @@ func (s *Sender) converse(c *smtp.Client, host, from, to string, data []byte, ti
 		return step("DATA", err)
 	}
 	if err := w.Close(); err != nil {
+		var reply *textproto.Error
+		if !errors.As(err, &reply) {
+			// Sent whole, unanswered: the server may have taken it.
+			err = fmt.Errorf("%w: %w", ErrUnconfirmed, err)
+		}
 		return step("DATA", err)
 	}
 	// The message is accepted once DATA is; a lost QUIT loses nothing.
@@ -224,21 +267,34 @@ func (s *Sender) scrub(err error) error {
 	return errors.New(msg)
 }
 
+// headers are a message's addresses: idDomain (the envelope sender's
+// address) names the Message-ID's domain.
+type headers struct {
+	from, to netmail.Address
+	replyTo  *netmail.Address
+	idDomain string
+}
+
 // compose writes the message: headers encoded as RFC 2047 words where they
 // are not ASCII, the body quoted-printable UTF-8 with CRLF line ends.
-func compose(from, to netmail.Address, m Message, now time.Time) ([]byte, error) {
+func compose(h headers, m Message, now time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	header := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	header("From", from.String())
-	header("To", to.String())
+	header("From", h.from.String())
+	if h.replyTo != nil {
+		header("Reply-To", h.replyTo.String())
+	}
+	header("To", h.to.String())
 	header("Subject", mime.QEncoding.Encode("utf-8", oneLine(m.Subject)))
 	header("Date", now.Format(time.RFC1123Z))
-	header("Message-ID", messageID(m.Key, from.Address))
+	header("Message-ID", messageID(m.Key, h.idDomain))
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
-	// RFC 3834: vacation responders must not answer a notice.
-	header("Auto-Submitted", "auto-generated")
+	if !m.Personal {
+		// RFC 3834: vacation responders must not answer a notice.
+		header("Auto-Submitted", "auto-generated")
+	}
 	b.WriteString("\r\n")
 	body := strings.ReplaceAll(m.Body, "\r\n", "\n")
 	if !strings.HasSuffix(body, "\n") {

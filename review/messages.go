@@ -50,6 +50,9 @@ type Policy struct {
 	Leaders        []string          `json:"leaders"`
 	// LLMTaskQueue is where drafting runs; empty means draft offline only.
 	LLMTaskQueue string `json:"llm_task_queue"`
+	// SendOutreach lets the review send the approved outreach to the
+	// recipient its decision names (notify.send_outreach).
+	SendOutreach bool `json:"send_outreach,omitempty"`
 }
 
 // SLA is how long a decision on a review of tier may wait before reminders.
@@ -258,18 +261,26 @@ type StartReviewsResult struct {
 
 // Report is the leadership summary of one week in every format, and the
 // packet audit, as the summary activity rendered them.
+//
+// The summary activity stores the rendered parts (store.Report) and
+// returns ID, Week and Sizes alone: at 10,000 accounts the parts are over
+// Temporal's 2 MB payload limit. The parts below are filled only in
+// results recorded before reports moved to the store.
 type Report struct {
+	ID       string          `json:"id,omitempty"`
+	Sizes    map[string]int  `json:"sizes,omitempty"` // bytes per stored part
 	Week     string          `json:"week"`
-	JSON     json.RawMessage `json:"json"`
-	Markdown string          `json:"markdown"`
-	CSV      string          `json:"csv"`
-	Audit    json.RawMessage `json:"audit"`
-	Register string          `json:"register"` // the risk register as CSV
+	JSON     json.RawMessage `json:"json,omitempty"`
+	Markdown string          `json:"markdown,omitempty"`
+	CSV      string          `json:"csv,omitempty"`
+	Audit    json.RawMessage `json:"audit,omitempty"`
+	Register string          `json:"register,omitempty"` // the risk register as CSV
 }
 
 // SummaryInput asks for the leadership summary of a week ("" = latest).
 type SummaryInput struct {
 	Week string `json:"week,omitempty"`
-	// Save writes the report under the data dir too (the weekly schedule does).
+	// Save keeps the stored report (the weekly schedule's copy); the others
+	// are pruned after a day.
 	Save bool `json:"save,omitempty"`
 }

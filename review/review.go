@@ -101,6 +101,12 @@ type Decision struct {
 	Reason         string       `json:"reason,omitempty"`          // required for a rejection
 	EditedOutreach *Email       `json:"edited_outreach,omitempty"` // required for an edit
 	ConfirmedCause string       `json:"confirmed_cause,omitempty"` // the CSM's confirmed cause, if any
+	// OutreachTo is the customer contact Churnwatch sends the approved
+	// outreach to, when the policy lets it (Policy.SendOutreach); empty =
+	// Churnwatch sends nothing. SendMyself is the CSM saying they send it
+	// themselves: Churnwatch then sends nothing either.
+	OutreachTo string `json:"outreach_to,omitempty"`
+	SendMyself bool   `json:"send_myself,omitempty"`
 	// Authority is why the worker's decision service let Actor decide
 	// (owner, manager, leader or admin), judged from the worker's own user
 	// record. Empty for decisions sent straight through Temporal by an
@@ -138,6 +144,15 @@ type Action struct {
 	FollowUp time.Time  `json:"follow_up"`
 	Plan     []PlanStep `json:"plan"`
 	Outreach Email      `json:"outreach"` // the approved outreach, as approved
+	// Sent is set when Churnwatch itself sent the approved outreach.
+	Sent *OutreachSent `json:"sent,omitempty"`
+}
+
+// OutreachSent says where and when Churnwatch sent the approved outreach.
+type OutreachSent struct {
+	To        string    `json:"to"`
+	MessageID string    `json:"message_id"`
+	At        time.Time `json:"at"`
 }
 
 // OutcomeKind is what happened to the account after the save attempt.
@@ -244,6 +259,7 @@ const (
 	EventRiskRejected      EventKind = "risk_rejected" // a candidate false positive
 	EventActionAssigned    EventKind = "action_assigned"
 	EventOutreachSent      EventKind = "outreach_sent"
+	EventOutreachFailed    EventKind = "outreach_failed" // Churnwatch could not send it (or cannot tell)
 	EventCustomerResponded EventKind = "customer_responded"
 	EventSaved             EventKind = "saved"
 	EventChurned           EventKind = "churned"

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,6 +33,7 @@ func (sc *scorer) usageSignals() {
 	}
 	sc.slide()
 	sc.seatUtilisation()
+	sc.loginRecency()
 }
 
 // trend compares the recent window with the account's own baseline; see
@@ -184,7 +186,7 @@ func (sc *scorer) usageBaseline(si int) usageBase {
 
 func (sc *scorer) seatUtilisation() {
 	w := sc.m.Windows
-	seats, sk, ok := sc.latest(w.RecentWeeks, getSeats)
+	seats, sk, ok := sc.current(getSeats)
 	if !ok || seats <= 0 {
 		return
 	}
@@ -249,23 +251,25 @@ func (sc *scorer) relationshipSignals() {
 		// leavers weigh more at a 20-user customer than at a 2,000-user one.
 		text := plural(int(total), "user account was", "user accounts were") + " deactivated in the last " + plural(w.EventWeeks, "week", "weeks")
 		p := 0
+		ev := sc.eventEvidence(getDeactivated, "users_deactivated")
 		if base, what, ok := sc.userBase(); ok {
 			share := total / base
 			p = s.UsersDeactivated.points(share, false)
-			text += ", " + pct(share) + " of " + what
+			text += ", " + pct(share) + " of " + what.text
+			sc.cite(&ev, what.get, what.field, sc.slotRange(what.slots))
 		} else if s.UsersDeactivated.Points > 0 {
 			p = s.UsersDeactivated.Points // no user count known: the base points only
 		}
 		if p > 0 {
 			text += "; a sign of staff changes at the customer"
 			if from, to, cut := sc.seatCut(); cut {
-				if held, share := sc.activeHeld(); held {
+				if why, ok := sc.rightSized(&ev); ok {
 					p = int(math.Round(float64(p) * sc.m.RightSizing.Factor))
-					text += ", though licensed seats were cut from " + num(from, false) + " to " + num(to, false) +
-						" while active users held at " + pct(share) + " of their baseline (right-sizing?)"
+					text += ", though licensed seats were cut from " + num(from, false) + " to " + num(to, false) + " " + why + " (right-sizing?)"
+					sc.cite(&ev, getSeats, "licensed_seats", sc.slotRange(w.EventWeeks+1))
 				}
 			}
-			sc.emit(SigUsersDeactivated, p, text+".", sc.eventEvidence(getDeactivated, "users_deactivated"))
+			sc.emit(SigUsersDeactivated, p, text+".", ev)
 		}
 	}
 
@@ -278,9 +282,108 @@ func (sc *scorer) relationshipSignals() {
 	sc.silence(SigCSMContactGap, "last_csm_meeting", &s.CSMContactGap,
 		func(r *snapshot.Snapshot) snapshot.Opt[time.Time] { return r.LastCSMMeeting },
 		"No CSM meeting with the customer for ", "last meeting")
+	sc.meetingsMissed()
 
 	sc.nps()
+	sc.npsNoResponse()
 }
+
+// rightSized reports whether a cut (seats deactivated, a downgrade, lower
+// ARR) reads as right-sizing, trimming seats nobody used, and says why in
+// a clause for the signal's sentence, citing what it read in ev. It does
+// when no invoice is overdue past signals.invoice_overdue.threshold (a
+// customer that cuts its plan while it stops paying is in distress) and
+// either active users held (activeHeld) or licensed seats were cut to a
+// number that still covers the account's active users (their median over
+// the recent window): the seats let go were seats nobody used. A usage
+// decline behind such a cut is scored by the usage signals on its own.
+func (sc *scorer) rightSized(ev *Evidence) (string, bool) {
+	if _, distress := sc.distress(); distress {
+		return "", false
+	}
+	if held, share := sc.activeHeld(); held {
+		sc.cite(ev, getActiveUsers, "active_users", sc.tslots[:sc.ntslots])
+		return "while active users held at " + pct(share) + " of their baseline", true
+	}
+	if seats, users, ok := sc.seatsCoverUsers(); ok {
+		sc.cite(ev, getActiveUsers, "active_users", sc.tslots[:sc.m.Windows.RecentWeeks])
+		if !slices.Contains(ev.Fields, "licensed_seats") {
+			sc.cite(ev, getSeats, "licensed_seats", sc.tslots[:sc.ntslots])
+		}
+		return "while the " + num(seats, false) + " licensed seats left still cover its " + num(users, false) + " active users", true
+	}
+	return "", false
+}
+
+// distress reports whether an invoice is overdue past
+// signals.invoice_overdue.threshold, and its days: a cut asked for then is
+// commercial distress, not right-sizing (see RightSizing).
+func (sc *scorer) distress() (float64, bool) {
+	days, _, ok := sc.current(getOverdue)
+	return days, ok && sc.m.Signals.InvoiceOverdue.fires(days, false)
+}
+
+// cut weighs the points of a cut (downgrade_requested, arr_decline) by what
+// it reads as, and gives the clause that says so: right-sizing (trimmed)
+// scores right_sizing.factor of them, distress right_sizing.distress_factor
+// times them.
+func (sc *scorer) cut(points int, ev *Evidence) (p int, why string, trimmed bool) {
+	if days, ok := sc.distress(); ok {
+		sc.cite(ev, getOverdue, "overdue_invoice_days", sc.slotRange(sc.pit))
+		return int(math.Round(float64(points) * sc.m.RightSizing.DistressFactor)),
+			", while an invoice is " + plural(int(days), "day", "days") + " overdue: commercial distress, not right-sizing", false
+	}
+	if why, ok := sc.rightSized(ev); ok {
+		return int(math.Round(float64(points) * sc.m.RightSizing.Factor)), ", " + why + ": right-sizing unused seats?", true
+	}
+	return points, "", false
+}
+
+// seatsCoverUsers reports whether licensed seats were cut (the current
+// count below the baseline median) to no fewer than the active users
+// (their median over the recent window), and the two numbers.
+func (sc *scorer) seatsCoverUsers() (seats, users float64, ok bool) {
+	w := sc.m.Windows
+	seats, _, known := sc.current(getSeats)
+	if !known || sc.ntslots < w.RecentWeeks+w.MinBaselineWeeks {
+		return 0, 0, false
+	}
+	before, n := sc.medianAt(getSeats, sc.tslots[w.RecentWeeks:sc.ntslots])
+	if n < w.MinBaselineWeeks || seats >= before {
+		return 0, 0, false
+	}
+	users, n = sc.medianAt(getActiveUsers, sc.tslots[:w.RecentWeeks])
+	if n < w.PersistenceWeeks || users <= 0 {
+		return 0, 0, false
+	}
+	return seats, users, seats >= users
+}
+
+// cite adds another field's values over the given week slots (newest
+// first) to ev, oldest first, for a sentence that quotes a number read
+// from them: the evidence lists every field its sentence quotes.
+func (sc *scorer) cite(ev *Evidence, get getter, field string, slots []int8) {
+	if len(ev.Fields) == 0 {
+		ev.Fields = append(make([]string, 0, 3), ev.Field)
+	}
+	ev.Fields = append(ev.Fields, field)
+	for i := len(slots) - 1; i >= 0; i-- {
+		if v, ok := sc.value(int(slots[i]), get); ok {
+			ev.Weeks = append(ev.Weeks, sc.weekLabel(int(slots[i])))
+			ev.Values = append(ev.Values, v)
+		}
+	}
+}
+
+// slotRange is the week slots 0..n-1 (at most maxWindow).
+func (sc *scorer) slotRange(n int) []int8 { return allSlots[:min(n, sc.nslots)] }
+
+var allSlots = func() (s [maxWindow]int8) {
+	for i := range s {
+		s[i] = int8(i)
+	}
+	return s
+}()
 
 // activeHeld reports whether active users held at right_sizing.active_share
 // of their baseline or more (recent median against the baseline median),
@@ -306,7 +409,7 @@ func (sc *scorer) activeHeld() (bool, float64) {
 // the latest count against the most in the weeks before it.
 func (sc *scorer) seatCut() (from, to float64, cut bool) {
 	w := sc.m.Windows
-	to, k, ok := sc.latest(w.EventWeeks, getSeats)
+	to, k, ok := sc.current(getSeats)
 	if !ok {
 		return 0, 0, false
 	}
@@ -323,16 +426,25 @@ func (sc *scorer) seatCut() (from, to float64, cut bool) {
 const minDeactivated = 2
 
 // userBase is the account's normal number of users: the median of active
-// users over the baseline weeks, else the latest licensed seats.
-func (sc *scorer) userBase() (float64, string, bool) {
+// users over the baseline weeks, else the latest licensed seats; and what
+// it read, to say and to cite.
+func (sc *scorer) userBase() (float64, userBaseSource, bool) {
 	w := sc.m.Windows
-	if m, n := sc.medianOver(getActiveUsers, 0, w.RecentWeeks+w.BaselineWeeks); n > 0 && m > 0 {
-		return m, "its " + strconv.Itoa(int(math.Round(m))) + " usual active users", true
+	n := w.RecentWeeks + w.BaselineWeeks
+	if m, known := sc.medianOver(getActiveUsers, 0, n); known > 0 && m > 0 {
+		return m, userBaseSource{"its " + strconv.Itoa(int(math.Round(m))) + " usual active users", getActiveUsers, "active_users", n}, true
 	}
-	if seats, _, ok := sc.latest(w.RecentWeeks+w.BaselineWeeks, getSeats); ok && seats > 0 {
-		return seats, "its " + num(seats, false) + " licensed seats", true
+	if seats, k, ok := sc.latest(n, getSeats); ok && seats > 0 {
+		return seats, userBaseSource{"its " + num(seats, false) + " licensed seats", getSeats, "licensed_seats", k + 1}, true
 	}
-	return 0, "", false
+	return 0, userBaseSource{}, false
+}
+
+type userBaseSource struct {
+	text  string
+	get   getter
+	field string
+	slots int // the week slots read: 0..slots-1
 }
 
 // silence flags a contact date older than the rule's threshold, read from
@@ -345,7 +457,7 @@ func (sc *scorer) userBase() (float64, string, bool) {
 // Either way the measure is the gap scaled by threshold / longest gap.
 func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snapshot) snapshot.Opt[time.Time], lead, last string) {
 	w := sc.m.Windows
-	for k := 0; k < w.RecentWeeks; k++ {
+	for k := 0; k < sc.pit; k++ {
 		r := sc.row(k)
 		if r == nil {
 			continue
@@ -479,8 +591,8 @@ func (sc *scorer) supportSignals() {
 	s := &sc.m.Signals
 	R := w.RecentWeeks
 
-	// Open tickets: the latest week in the recent window that reports them.
-	for k := 0; k < R; k++ {
+	// Open tickets: the latest week that reports them, unless stale.
+	for k := 0; k < sc.pit; k++ {
 		r := sc.row(k)
 		if r == nil || !(r.OpenTickets.Known || r.CriticalOpenTickets.Known || r.OldestOpenTicketDays.Known) {
 			continue
@@ -533,37 +645,35 @@ func (sc *scorer) supportSignals() {
 			sc.emit(SigIntegrationErrors, p, "Integration errors ran at a median of "+num(med, false)+" a week over the last "+plural(n, "reported week", "reported weeks")+".", ev)
 		}
 	}
+	sc.ticketVolume()
 }
 
 func (sc *scorer) commercialSignals() {
 	w := sc.m.Windows
 	s := &sc.m.Signals
-	if days, k, ok := sc.latest(w.RecentWeeks, getOverdue); ok && days > 0 {
+	if days, k, ok := sc.current(getOverdue); ok && days > 0 {
 		if p := s.InvoiceOverdue.points(days, false); p > 0 {
 			week := sc.weekLabel(k)
 			sc.emit(SigInvoiceOverdue, p, "The oldest unpaid invoice is "+plural(int(days), "day", "days")+" overdue (week of "+week+").",
-				Evidence{Field: "overdue_invoice_days", Weeks: []string{week}, Values: []float64{days}, Window: "latest within the last " + plural(w.RecentWeeks, "week", "weeks")})
+				Evidence{Field: "overdue_invoice_days", Weeks: []string{week}, Values: []float64{days}, Window: "latest within the last " + plural(sc.pit, "week", "weeks")})
 		}
 	}
 	for k := 0; k < w.EventWeeks; k++ {
 		if r := sc.row(k); r != nil && r.DowngradeRequested.Known && r.DowngradeRequested.V {
 			week := sc.weekLabel(k)
 			p, text := s.DowngradeRequested.Points, "The customer asked to downgrade or cut seats (week of "+week+")"
-			if held, share := sc.activeHeld(); held {
-				p = int(math.Round(float64(p) * sc.m.RightSizing.Factor))
-				text += ", while active users held at " + pct(share) + " of their baseline: right-sizing unused seats?"
-			}
-			sc.emit(SigDowngradeRequested, p, text+".",
-				Evidence{Field: "downgrade_requested", Weeks: []string{week}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")})
+			ev := Evidence{Field: "downgrade_requested", Weeks: []string{week}, Values: []float64{1}, Window: "last " + plural(w.EventWeeks, "week", "weeks")}
+			p, why, _ := sc.cut(p, &ev)
+			sc.emit(SigDowngradeRequested, p, text+why+".", ev)
 			break
 		}
 	}
+	sc.arrDecline()
 }
 
 func (sc *scorer) outcomeSignals() {
-	w := sc.m.Windows
 	s := &sc.m.Signals
-	for k := 0; k < w.RecentWeeks; k++ {
+	for k := 0; k < sc.pit; k++ {
 		r := sc.row(k)
 		if r == nil || r.GoalStatus == "" {
 			continue
@@ -573,10 +683,11 @@ func (sc *scorer) outcomeSignals() {
 		}
 		week := sc.weekLabel(k)
 		goal := "The customer's goal"
+		ev := Evidence{Field: "goal_status", Weeks: []string{week}, Window: "latest within the last " + plural(sc.pit, "week", "weeks") + "; 1 = at_risk, 2 = off_track"}
 		if r.SuccessGoal != "" {
 			goal += " " + strconv.Quote(r.SuccessGoal)
+			ev.Fields = []string{"goal_status", "success_goal"} // quoted, a text: no value
 		}
-		ev := Evidence{Field: "goal_status", Weeks: []string{week}, Window: "latest within the last " + plural(w.RecentWeeks, "week", "weeks") + "; 1 = at_risk, 2 = off_track"}
 		if r.GoalStatus == snapshot.GoalAtRisk {
 			ev.Values = []float64{1}
 			sc.emit(SigGoalAtRisk, s.GoalAtRisk.Points, goal+" is at risk, per the CSM (week of "+week+").", ev)

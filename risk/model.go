@@ -16,7 +16,7 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.3"
+const ModelVersion = "churnwatch-risk/1.4"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
@@ -90,8 +90,19 @@ type Windows struct {
 	// SkipYearEnd reads the weeks holding any day from December 24 to
 	// January 1 as unknown in usage trends, and reaches back past them: the
 	// whole portfolio is away then, so a dip says nothing about one
-	// account (and the weeks would drag a baseline down).
+	// account (and the weeks would drag a baseline down). The days since
+	// the last login leave those days out too.
 	SkipYearEnd bool `mapstructure:"skip_year_end" json:"skip_year_end"`
+	// StaleWeeks: a field unknown in the latest stale_weeks weeks or more,
+	// though reported before them, is stale. It is listed in missing as
+	// "logins (stale 3 weeks)", counts as unknown, and nothing is read from
+	// its older weeks as if current: a point-in-time field (tickets, an
+	// invoice, a contact date, the goal) is read only from the latest
+	// stale_weeks weeks, never further back. When the latest week's
+	// row is missing or empty (a broken feed), every field is stale from
+	// the first week. 0 turns staleness off: fields are then read from
+	// anywhere in their window, as before model 1.4.
+	StaleWeeks int `mapstructure:"stale_weeks" json:"stale_weeks"`
 }
 
 // Dimension weighs and caps the points of one dimension.
@@ -138,13 +149,20 @@ type Slide struct {
 }
 
 // RightSizing tells cutting unused seats from leaving. A customer that asks
-// to cut seats, or switches users off, while the people who use the product
-// keep using it is trimming its bill, not walking away: while active users
-// hold at ActiveShare of their baseline or more, downgrade_requested and
-// users_deactivated score Factor of their points (they are still listed).
+// to cut seats, or switches users off, or whose ARR falls, while the people
+// who use the product keep using it is trimming its bill, not walking
+// away: while active users hold at ActiveShare of their baseline or more,
+// or the seats left still cover the active users, downgrade_requested
+// and users_deactivated score Factor of their points, and arr_decline
+// none (they are still listed). Not while an invoice is overdue past
+// signals.invoice_overdue.threshold: a customer that wants to pay less
+// while it is not paying is in commercial distress, and
+// downgrade_requested and arr_decline then score DistressFactor times
+// their points.
 type RightSizing struct {
-	ActiveShare float64 `mapstructure:"active_share" json:"active_share"`
-	Factor      float64 `mapstructure:"factor" json:"factor"`
+	ActiveShare    float64 `mapstructure:"active_share" json:"active_share"`
+	Factor         float64 `mapstructure:"factor" json:"factor"`
+	DistressFactor float64 `mapstructure:"distress_factor" json:"distress_factor"`
 }
 
 // Peers sets how ScorePortfolio reads usage trends against the dips every
@@ -192,6 +210,13 @@ type Signals struct {
 	DowngradeRequested     Rule `mapstructure:"downgrade_requested" json:"downgrade_requested"`           // yes/no within event_weeks
 	GoalAtRisk             Rule `mapstructure:"goal_at_risk" json:"goal_at_risk"`                         // yes/no, latest goal_status
 	GoalOffTrack           Rule `mapstructure:"goal_off_track" json:"goal_off_track"`                     // yes/no, latest goal_status
+
+	// Signals of the optional columns (model 1.4); arr_decline reads arr.
+	TicketVolumeRising Rule `mapstructure:"ticket_volume_rising" json:"ticket_volume_rising"` // median tickets_opened over the recent window, in multiples of the baseline median (at least 2 a week)
+	LoginRecency       Rule `mapstructure:"login_recency" json:"login_recency"`               // days since last_login_date
+	NPSNoResponse      Rule `mapstructure:"nps_no_response" json:"nps_no_response"`           // days since nps_survey_sent with no answer since, from a customer that answered within nps_weeks before
+	ARRDecline         Rule `mapstructure:"arr_decline" json:"arr_decline"`                   // fraction of arr lost: the latest two weeks' against the baseline median
+	MeetingsMissed     Rule `mapstructure:"meetings_missed" json:"meetings_missed"`           // meetings missed within event_weeks
 }
 
 // EvidenceRule says how much must be observable for the model to judge.
@@ -249,17 +274,18 @@ func DefaultModel() Model {
 			RhythmWeeks:      26,
 			RhythmFactor:     1.2,
 			RhythmMinShare:   0.5,
+			StaleWeeks:       2,
 		},
 		Dimensions: Dimensions{
 			Usage:        Dimension{Weight: 1, Cap: 35},
 			Relationship: Dimension{Weight: 1, Cap: 30},
-			Support:      Dimension{Weight: 1, Cap: 25},
-			Commercial:   Dimension{Weight: 1, Cap: 30},
+			Support:      Dimension{Weight: 1, Cap: 35},
+			Commercial:   Dimension{Weight: 1, Cap: 35},
 			Outcome:      Dimension{Weight: 1, Cap: 20},
 		},
 		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5, MinDimensions: 2},
 		Slide:       Slide{MinWeeks: 3, MinSeries: 2, MinDrop: 0.03, MinNoise: 0.04},
-		RightSizing: RightSizing{ActiveShare: 0.9, Factor: 0.25},
+		RightSizing: RightSizing{ActiveShare: 0.9, Factor: 0.25, DistressFactor: 1.5},
 		Peers:       Peers{MinAccounts: 20, MinDip: 0.05},
 		Signals: Signals{
 			LoginDrop:              Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
@@ -273,7 +299,7 @@ func DefaultModel() Model {
 			ExecSponsorSilence:     Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 18},
 			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},
 			NPSLow:                 Rule{Threshold: 6, Points: 6, Severe: 0, SeverePoints: 16},
-			NPSDrop:                Rule{Threshold: 2, Points: 5, Severe: 5, SeverePoints: 12},
+			NPSDrop:                Rule{Threshold: 2, Points: 5, Severe: 4, SeverePoints: 12},
 			CriticalTicketOpen:     Rule{Threshold: 14, Points: 10, Severe: 60, SeverePoints: 20},
 			UnresolvedTickets:      Rule{Threshold: 30, Points: 1, Severe: 90, SeverePoints: 4},
 			Escalations:            Rule{Threshold: 1, Points: 6, Severe: 4, SeverePoints: 15},
@@ -282,6 +308,11 @@ func DefaultModel() Model {
 			DowngradeRequested:     Rule{Points: 18},
 			GoalAtRisk:             Rule{Points: 8},
 			GoalOffTrack:           Rule{Points: 18},
+			TicketVolumeRising:     Rule{Threshold: 2, Points: 4, Severe: 4, SeverePoints: 10},
+			LoginRecency:           Rule{Threshold: 14, Points: 10, Severe: 45, SeverePoints: 25},
+			NPSNoResponse:          Rule{Threshold: 21, Points: 2, Severe: 60, SeverePoints: 5},
+			ARRDecline:             Rule{Threshold: 0.1, Points: 4, Severe: 0.5, SeverePoints: 12},
+			MeetingsMissed:         Rule{Threshold: 2, Points: 4, Severe: 4, SeverePoints: 10},
 		},
 		Evidence: EvidenceRule{MinDimensions: 3},
 		SLAHours: SLAHours{Critical: 48, Elevated: 168, Watch: 336, InsufficientEvidence: 168},
@@ -356,6 +387,9 @@ func (m Model) Validate() error {
 	if !(w.PersistenceShare > 0 && w.PersistenceShare <= 1) {
 		bad("windows.persistence_share", "must be above 0 and at most 1, got %v", w.PersistenceShare)
 	}
+	if w.StaleWeeks < 0 || w.StaleWeeks > w.RecentWeeks {
+		bad("windows.stale_weeks", "must be 0 (off) or between 1 and risk.windows.recent_weeks (%d), got %d", w.RecentWeeks, w.StaleWeeks)
+	}
 	if w.SeasonalWeeks != 0 && w.SeasonalWeeks < w.RecentWeeks+w.BaselineWeeks {
 		bad("windows.seasonal_weeks", "must be 0 (off) or at least recent_weeks + baseline_weeks (%d), got %d", w.RecentWeeks+w.BaselineWeeks, w.SeasonalWeeks)
 	}
@@ -373,6 +407,9 @@ func (m Model) Validate() error {
 	}
 	if !(m.RightSizing.Factor >= 0 && m.RightSizing.Factor <= 1) {
 		bad("right_sizing.factor", "must be between 0 and 1, got %v", m.RightSizing.Factor)
+	}
+	if !(m.RightSizing.DistressFactor >= 1 && m.RightSizing.DistressFactor <= 3) {
+		bad("right_sizing.distress_factor", "must be between 1 and 3, got %v", m.RightSizing.DistressFactor)
 	}
 	if m.Peers.MinAccounts < 0 {
 		bad("peers.min_accounts", "must not be negative (0 = off), got %d", m.Peers.MinAccounts)

@@ -14,7 +14,7 @@ import (
 )
 
 // Report is the ranked result of scoring a batch: the JSON object that
-// `starter score --json` prints (shared/contract/cli.md).
+// `starter score --json` prints (docs/cli.md).
 type Report struct {
 	AsOf     string               `json:"as_of"`
 	Accounts []Assessment         `json:"accounts"`
@@ -117,6 +117,31 @@ func writeJSONArray[T any](bw *bufio.Writer, name string, elems []T) error {
 
 // WriteTable prints the report for people: one line per account, most
 // urgent first, with its strongest signals, then the rejected rows.
+// missingSummary writes an assessment's missing fields for the table: the
+// fields a broken feed left stale for the same weeks as one count ("18
+// fields stale 6 weeks"), the others by name. The JSON report lists each.
+func missingSummary(a Assessment) string {
+	missing := a.MissingText()
+	stale := map[string]int{} // " (stale 6 weeks)" -> fields
+	for _, f := range missing {
+		if i := strings.Index(f, " (stale "); i > 0 {
+			stale[f[i:]]++
+		}
+	}
+	var out []string
+	for _, f := range missing {
+		i := strings.Index(f, " (stale ")
+		switch {
+		case i < 0 || (stale[f[i:]] > 0 && stale[f[i:]] < 4):
+			out = append(out, f)
+		case stale[f[i:]] > 0:
+			out = append(out, strconv.Itoa(stale[f[i:]])+" fields "+strings.Trim(f[i:], " ()"))
+			stale[f[i:]] = -1 // written
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "Risk as of %s: %d accounts\n\n", r.AsOf, len(r.Accounts))
 	rows := [][]string{{"#", "TIER", "SCORE", "ACCOUNT", "OWNER", "TOP SIGNALS"}}
@@ -130,7 +155,7 @@ func (r Report) WriteTable(w io.Writer) error {
 			top = append(top, fmt.Sprintf("%s(%d)", s.ID, s.Points))
 		}
 		if a.Tier == InsufficientEvidence && len(a.Missing) > 0 {
-			top = append(top, "missing: "+strings.Join(a.Missing, ","))
+			top = append(top, "missing: "+missingSummary(a))
 		}
 		name := a.AccountName
 		if name == "" {

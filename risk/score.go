@@ -29,9 +29,11 @@ import (
 // mistaken for churn.
 //
 // Point-in-time fields (tickets, contact dates, invoice, goal) use their
-// latest value in the recent window; events (deactivations, escalations, a
-// departed champion, a downgrade request) count within windows.event_weeks;
-// NPS uses the latest answer within windows.nps_weeks.
+// latest value within the last windows.stale_weeks weeks (the scored
+// week and the one before), never an older one read as current (see "Stale data" in evidence.go); events
+// (deactivations, escalations, a departed champion, a downgrade request)
+// count within windows.event_weeks; NPS uses the latest answer within
+// windows.nps_weeks.
 //
 // These defaults were checked against simulated portfolios with traps
 // (holidays, outages, slow payers, right-sizing): persistence of three weeks
@@ -103,7 +105,10 @@ type scorer struct {
 	usage      [peerSeries]usageBase           // each trend series' own normal
 	peerLevels *[maxWindow][peerSeries]float32 // its peers' level per trend slot and series; nil: no portfolio to compare with
 	lang       string                          // the account's language, for its peers
-	known      uint32                          // wanted fields known in their windows
+	known      uint32                          // wanted fields known in their windows, not stale
+	seen       uint32                          // wanted fields reported anywhere in the week slots
+	stale      [len(wantedFields)]int8         // weeks since a stale field was last reported; 0: not stale
+	pit        int                             // point-in-time fields are read from the first pit week slots only (see "Stale data")
 	sigs       []Signal
 	sigBuf     []Signal // sigs' array, kept from account to account: each assessment gets an exact copy
 	pts        [len(signalDefs)]int
@@ -303,6 +308,9 @@ var (
 	getDeactivated     = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.UsersDeactivated })
 	getNPS             = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.NPS })
 	getOverdue         = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.OverdueInvoiceDays })
+	getTicketsOpened   = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.TicketsOpened })
+	getMeetingsMissed  = intGetter(func(s *snapshot.Snapshot) snapshot.Opt[int] { return s.MeetingsMissed })
+	getARR             = func(s *snapshot.Snapshot) (float64, bool) { return s.ARR, true }
 )
 
 func (sc *scorer) value(k int, get getter) (float64, bool) {
@@ -318,6 +326,10 @@ func (sc *scorer) lyValue(k int, get getter) (float64, bool) {
 	}
 	return get(sc.at(int(sc.ly[k])))
 }
+
+// current returns the newest known value of a point-in-time field: within
+// the first sc.pit week slots, so a stale value is never read as current.
+func (sc *scorer) current(get getter) (v float64, k int, ok bool) { return sc.latest(sc.pit, get) }
 
 // latest returns the newest known value within the first n week slots.
 func (sc *scorer) latest(n int, get getter) (v float64, k int, ok bool) {
@@ -340,6 +352,9 @@ func (sc *scorer) assess() Assessment {
 		last := sc.at(sc.n - 1)
 		a.AccountID, a.AccountName, a.Owner = last.AccountID, last.AccountName, last.Owner
 	}
+	if sc.end >= 0 {
+		sc.computeKnown()
+	}
 	if sc.ctxRow != nil {
 		sc.fillContext(&a)
 	}
@@ -349,7 +364,6 @@ func (sc *scorer) assess() Assessment {
 		sc.supportSignals()
 		sc.commercialSignals()
 		sc.outcomeSignals()
-		sc.computeKnown()
 	}
 
 	// Points: the strongest signal of each group, groups summed within a
@@ -391,7 +405,7 @@ func (sc *scorer) assess() Assessment {
 	slices.SortStableFunc(sc.sigs, func(x, y Signal) int { return y.Points - x.Points })
 	a.Signals = make([]Signal, len(sc.sigs))
 	copy(a.Signals, sc.sigs)
-	a.Missing = sc.missing()
+	a.Missing, a.Stale = sc.missing()
 
 	t := m.Thresholds
 	switch {
@@ -427,11 +441,18 @@ func groupLeader(i int) int {
 // emit records a signal. Signals scoring no points are dropped unless they
 // must always be flagged.
 func (sc *scorer) emit(id string, points int, text string, ev Evidence) {
+	sc.record(id, points, text, ev, false)
+}
+
+// list records a signal for no points: worth a CSM's reading, not a risk.
+func (sc *scorer) list(id, text string, ev Evidence) { sc.record(id, 0, text, ev, true) }
+
+func (sc *scorer) record(id string, points int, text string, ev Evidence, listed bool) {
 	for i := range signalDefs {
 		if signalDefs[i].id != id {
 			continue
 		}
-		if points <= 0 && !signalDefs[i].alwaysFlag {
+		if points <= 0 && !signalDefs[i].alwaysFlag && !listed {
 			return
 		}
 		sc.pts[i] = max(points, 0)
@@ -465,7 +486,10 @@ func (sc *scorer) fillContext(a *Assessment) {
 		if !lang && s.Language != "" {
 			a.Language, lang = s.Language, true
 		}
-		if k < sc.m.Windows.RecentWeeks && a.GoalStatus == "" && s.GoalStatus != "" {
+		if a.ContactEmail == "" && s.ContactEmail != "" {
+			a.ContactEmail = s.ContactEmail
+		}
+		if k < sc.pit && a.GoalStatus == "" && s.GoalStatus != "" {
 			a.GoalStatus = s.GoalStatus
 		}
 		if s.Notes != "" && len(a.Notes) < maxNotes {

@@ -55,6 +55,11 @@ const (
 	SigDowngradeRequested     = "downgrade_requested"
 	SigGoalAtRisk             = "goal_at_risk"
 	SigGoalOffTrack           = "goal_off_track"
+	SigTicketVolumeRising     = "ticket_volume_rising"
+	SigLoginRecency           = "login_recency"
+	SigNPSNoResponse          = "nps_no_response"
+	SigARRDecline             = "arr_decline"
+	SigMeetingsMissed         = "meetings_missed"
 )
 
 type measureKind int
@@ -102,6 +107,18 @@ var signalDefs = [...]signalDef{
 	{id: SigDowngradeRequested, dimension: DimCommercial, group: "downgrade", kind: yesNo, rule: func(s *Signals) *Rule { return &s.DowngradeRequested }},
 	{id: SigGoalAtRisk, dimension: DimOutcome, group: "goal", kind: yesNo, rule: func(s *Signals) *Rule { return &s.GoalAtRisk }},
 	{id: SigGoalOffTrack, dimension: DimOutcome, group: "goal", kind: yesNo, rule: func(s *Signals) *Rule { return &s.GoalOffTrack }},
+	// Signals of the optional columns. Each joins the group of the
+	// behaviour it reads, so that it adds evidence where the v1 columns
+	// are missing and does not count the same behaviour twice where they
+	// are not: no login for weeks is the activity logins already show, a
+	// cut in ARR is the downgrade asked for, missed meetings are the
+	// contact gap, a survey left unanswered is the sentiment an answer
+	// would have given.
+	{id: SigTicketVolumeRising, dimension: DimSupport, group: "volume", kind: amount, rule: func(s *Signals) *Rule { return &s.TicketVolumeRising }},
+	{id: SigLoginRecency, dimension: DimUsage, group: "activity", kind: amount, rule: func(s *Signals) *Rule { return &s.LoginRecency }},
+	{id: SigNPSNoResponse, dimension: DimRelationship, group: "sentiment", kind: amount, rule: func(s *Signals) *Rule { return &s.NPSNoResponse }},
+	{id: SigARRDecline, dimension: DimCommercial, group: "downgrade", kind: fractionDrop, rule: func(s *Signals) *Rule { return &s.ARRDecline }},
+	{id: SigMeetingsMissed, dimension: DimRelationship, group: "contact", kind: amount, rule: func(s *Signals) *Rule { return &s.MeetingsMissed }},
 }
 
 func signalDefByID(id string) *signalDef {

@@ -133,9 +133,9 @@ func Accounts(opts Options) []Account {
 			}
 		} else {
 			if rng.Float64() < opts.TrapRate {
-				a.Traps = append(a.Traps, randomTrap(rng, len(weeks)))
+				a.Traps = append(a.Traps, randomTrap(rng, len(weeks), opts.TrapKinds))
 				if rng.Float64() < 0.3 {
-					a.Traps = append(a.Traps, randomTrap(rng, len(weeks)))
+					a.Traps = append(a.Traps, randomTrap(rng, len(weeks), opts.TrapKinds))
 				}
 			}
 			if rng.Float64() < 0.015 {
@@ -251,8 +251,12 @@ func hasPattern(ps []Pattern, p Pattern) bool {
 	return false
 }
 
-func randomTrap(rng *rand.Rand, weeks int) TrapAt {
-	return TrapAt{Trap: trapKinds[rng.IntN(len(trapKinds))], Week: 2 + rng.IntN(max(1, weeks-3))}
+// randomTrap draws a trap of one of kinds (every kind when empty).
+func randomTrap(rng *rand.Rand, weeks int, kinds []Trap) TrapAt {
+	if len(kinds) == 0 {
+		kinds = trapKinds
+	}
+	return TrapAt{Trap: kinds[rng.IntN(len(kinds))], Week: 2 + rng.IntN(max(1, weeks-3))}
 }
 
 // applyTraps folds the traps that change an account's habits (rather than

@@ -58,7 +58,11 @@ func season(w time.Time, lang string) float64 {
 
 // rows emits the account's weekly snapshots for the given Mondays, stopping
 // before its churn week.
-func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []snapshot.Snapshot {
+//
+// With ext (Options.Extended) the rows also carry the optional columns of
+// model 1.4; ext is their own random stream, so every other value is the
+// one the same account has without them.
+func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64, ext *extension) []snapshot.Snapshot {
 	w0 := weeks[0]
 	churnIdx, onsetIdx := len(weeks), len(weeks)
 	start := map[Pattern]int{}
@@ -202,11 +206,13 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 			}
 		}
 		open = kept
-		for range poisson(rng, a.TicketsPerWeek*(1+1.5*supportP)) {
+		opened := poisson(rng, a.TicketsPerWeek*(1+1.5*supportP))
+		for range opened {
 			open = append(open, ticket{opened: w.AddDate(0, 0, rng.IntN(5)), critical: rng.Float64() < 0.06, closeAt: -1})
 		}
 		if s, ok := start[SupportTrouble]; ok && t == max(s, 0) {
 			open = append(open, ticket{opened: w.AddDate(0, 0, rng.IntN(3)), critical: true, closeAt: math.MaxInt})
+			opened++
 		}
 		crit, oldest := 0, 0
 		for _, tk := range open {
@@ -238,7 +244,9 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 			nextExec = lastExec.AddDate(0, 0, interval(rng, a.ExecEveryWeeks))
 		}
 		lapsed := started(MeetingsLapse, t)
+		meetingDue, met := !nextMeet.After(weekEnd), false
 		if (!lapsed && !nextMeet.After(weekEnd)) || (lapsed && rng.Float64() < 0.08) {
+			met = true
 			lastMeet = maxTime(nextMeet, w)
 			if lastMeet.After(weekEnd) {
 				lastMeet = w.AddDate(0, 0, rng.IntN(5))
@@ -246,6 +254,7 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 			nextMeet = lastMeet.AddDate(0, 0, interval(rng, a.MeetEveryWeeks))
 		}
 		champion := started(ChampionLost, t) || inChampGap
+		answered := true
 		if s, ok := start[NPSDrop]; ok && t == s+1 && (a.Surveyed || rng.Float64() < 0.5) {
 			nps = snapshot.Some(1 + rng.IntN(5))
 		} else if a.Surveyed && (t+a.SurveyPhase)%13 == 0 && rng.Float64() < 0.75 {
@@ -254,6 +263,8 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 				ans = 1 + rng.IntN(5)
 			}
 			nps = snapshot.Some(min(max(ans, 0), 10))
+		} else {
+			answered = false
 		}
 
 		// Commercial.
@@ -332,6 +343,10 @@ func (a *Account) rows(weeks []time.Time, rng *rand.Rand, missing float64) []sna
 		}
 		s.Notes = a.note(rng, t, len(weeks)-1, churnIdx, onsetIdx, started, inChampGap && t == champK+2)
 		blankSome(&s, rng, missing)
+		if ext != nil {
+			declining := a.Churn != nil && !a.Churn.Quiet && t >= onsetIdx
+			ext.week(a, &s, t, extWeek{opened: opened, meetingDue: meetingDue, met: met, answered: answered, declining: declining}, missing)
+		}
 		out = append(out, s)
 	}
 	return out

@@ -42,10 +42,16 @@ type Options struct {
 	// it leaves cannot be flagged 30 days ahead unless at its first sign.
 	OnsetWeeks [2]int
 	TrapRate   float64  // share of staying accounts given a false-alarm trap (default 0.4)
+	TrapKinds  []Trap   // the traps drawn from (default every kind)
 	Owners     []string // CSM handles (default dana, li.wei, marco, priya, sam.okafor)
 	// MissingRate is the chance that a known optional cell is exported empty
 	// anyway (default 0.02; negative for none).
 	MissingRate float64
+	// Extended adds the optional columns of model 1.4 (tickets_opened,
+	// last_login_date, nps_survey_sent, meetings_missed) and reports nps
+	// only in the week of an answer, as a survey tool exports it. Every
+	// other value is the one the same options give without it.
+	Extended bool
 }
 
 func (o Options) withDefaults() Options {
@@ -118,7 +124,11 @@ func Generate(accounts []Account, opts Options) (rows []snapshot.Snapshot, churn
 	for i := range accounts {
 		a := &accounts[i]
 		rng := rand.New(rand.NewPCG(uint64(opts.Seed), uint64(i)*0x9E3779B97F4A7C15+1))
-		rows = append(rows, a.rows(weeks, rng, opts.MissingRate)...)
+		var ext *extension
+		if opts.Extended {
+			ext = &extension{rng: rand.New(rand.NewPCG(uint64(opts.Seed)^0xE7E7, uint64(i)*0x9E3779B97F4A7C15+2))}
+		}
+		rows = append(rows, a.rows(weeks, rng, opts.MissingRate, ext)...)
 		if a.Churn != nil {
 			churn = append(churn, Churn{
 				AccountID: a.ID,

@@ -265,3 +265,54 @@ func TestShortWindowsWithLongOnsets(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendedAddsTheOptionalColumns checks that Options.Extended adds the
+// columns of model 1.4 and changes nothing else but nps, which it reports
+// in the week of an answer only: the same book with and without them
+// differs in what the model can read from the new columns alone.
+func TestExtendedAddsTheOptionalColumns(t *testing.T) {
+	opts := testOptions(5)
+	plain, churn := Portfolio(opts)
+	opts.Extended = true
+	ext, extChurn := Portfolio(opts)
+	if len(plain) != len(ext) || !reflect.DeepEqual(churn, extChurn) {
+		t.Fatalf("%d rows and %d with the optional columns; churn equal: %v", len(plain), len(ext), reflect.DeepEqual(churn, extChurn))
+	}
+	var tickets, logins, surveys, missed, answers int
+	for i := range ext {
+		e := ext[i]
+		tickets += b2i(e.TicketsOpened.Known)
+		logins += b2i(e.LastLoginDate.Known)
+		surveys += b2i(e.NPSSurveySent.Known)
+		missed += e.MeetingsMissed.V
+		if e.NPS.Known {
+			answers++
+			if e.NPS != plain[i].NPS {
+				t.Fatalf("row %d: nps %v, without the optional columns %v", i, e.NPS, plain[i].NPS)
+			}
+		}
+		if e.LastLoginDate.Known && (e.LastLoginDate.V.After(e.Week.AddDate(0, 0, 6)) || !e.Logins.Known) {
+			t.Fatalf("row %d: last login %v in the week of %v, logins %v", i, e.LastLoginDate.V, e.Week, e.Logins)
+		}
+		e.TicketsOpened, e.LastLoginDate, e.NPSSurveySent, e.MeetingsMissed, e.NPS = plain[i].TicketsOpened, plain[i].LastLoginDate, plain[i].NPSSurveySent, plain[i].MeetingsMissed, plain[i].NPS
+		if !reflect.DeepEqual(e, plain[i]) {
+			t.Fatalf("row %d differs beyond the optional columns:\n%+v\n%+v", i, e, plain[i])
+		}
+	}
+	n := len(ext)
+	if tickets < n*9/10 || logins < n*8/10 || surveys < n/2 || missed == 0 || answers == 0 || answers > n/5 {
+		t.Errorf("of %d rows: %d with tickets opened, %d with a last login, %d with a survey, %d meetings missed, %d answers", n, tickets, logins, surveys, missed, answers)
+	}
+	for i := range plain {
+		if plain[i].TicketsOpened.Known || plain[i].LastLoginDate.Known || plain[i].NPSSurveySent.Known || plain[i].MeetingsMissed.Known {
+			t.Fatalf("row %d has an optional column without Extended", i)
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

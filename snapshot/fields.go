@@ -39,13 +39,19 @@ const (
 	fNotes
 	fStrategic
 	fLanguage
+	fTicketsOpened
+	fLastLoginDate
+	fNPSSurveySent
+	fMeetingsMissed
+	fContactEmail
 	numFields
 
 	fExtra field = -1 // a column the format does not know
 )
 
 // Fields lists the column names of the format in canonical order: the
-// contract's v1 fields, then the extensions (strategic, language).
+// contract's v1 fields, then the extensions (strategic, language, then
+// ExtensionFields).
 var Fields = [numFields]string{
 	"account_id", "account_name", "week", "owner", "arr", "renewal_date",
 	"logins", "active_users", "licensed_seats", "dau_mau", "feature_adoption",
@@ -54,7 +60,17 @@ var Fields = [numFields]string{
 	"overdue_invoice_days", "downgrade_requested",
 	"success_goal", "goal_status", "notes",
 	"strategic", "language",
+	"tickets_opened", "last_login_date", "nps_survey_sent", "meetings_missed",
+	"contact_email",
 }
+
+// firstExtension is the first of the columns WriteCSV writes only when a
+// row knows them, so that files of v1 data are written as before.
+const firstExtension = fTicketsOpened
+
+// ExtensionFields are the optional columns after the v1 fields, strategic
+// and language (see the package documentation).
+var ExtensionFields = Fields[firstExtension:]
 
 var required = [...]field{fAccountID, fAccountName, fWeek, fOwner, fARR}
 
@@ -210,6 +226,16 @@ func (p *rowParser) set(s *Snapshot, f field, v string) string {
 		}
 	case fLanguage:
 		s.Language = p.strOf(f, v)
+	case fTicketsOpened:
+		return setCount(&s.TicketsOpened, v)
+	case fMeetingsMissed:
+		return setCount(&s.MeetingsMissed, v)
+	case fLastLoginDate:
+		return setDate(&s.LastLoginDate, v)
+	case fNPSSurveySent:
+		return setDate(&s.NPSSurveySent, v)
+	case fContactEmail:
+		s.ContactEmail = p.strOf(f, v)
 	}
 	return ""
 }

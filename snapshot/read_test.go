@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -198,6 +199,69 @@ func TestWriteCSVRoundTrips(t *testing.T) {
 		if !reflect.DeepEqual(want, got) {
 			t.Errorf("row %d:\n got %+v\nwant %+v", i, got, want)
 		}
+	}
+}
+
+// TestExtensionColumns reads the optional columns of model 1.4 from CSV
+// and JSON, rejects a bad value naming its column, and writes them back
+// only when a row knows one: a v1 book is written as before.
+func TestExtensionColumns(t *testing.T) {
+	in := "account_id,account_name,week,owner,arr,tickets_opened,Last_Login_Date,nps_survey_sent,meetings_missed\n" +
+		"A-1,N,2026-11-16,d,1,4,2026-11-12,2026-10-20,2\n" +
+		"A-2,N,2026-11-16,d,1,,,,\n" +
+		"A-3,N,2026-11-16,d,1,-1,,,\n" +
+		"A-4,N,2026-11-16,d,1,,2026-13-01,,\n"
+	b, err := Read(strings.NewReader(in), "ext.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rows) != 2 || len(b.Rejected) != 2 || len(b.Warnings) != 0 {
+		t.Fatalf("rows %d rejected %+v warnings %v", len(b.Rows), b.Rejected, b.Warnings)
+	}
+	r := b.Rows[0]
+	if r.TicketsOpened != Some(4) || r.MeetingsMissed != Some(2) || r.LastLoginDate != Some(date("2026-11-12")) || r.NPSSurveySent != Some(date("2026-10-20")) {
+		t.Errorf("row 1 misread: %+v", r)
+	}
+	if r := b.Rows[1]; r.TicketsOpened.Known || r.LastLoginDate.Known || r.NPSSurveySent.Known || r.MeetingsMissed.Known {
+		t.Errorf("empty cells read as known: %+v", r)
+	}
+	if r := b.Rejected[0]; r.Row != 4 || r.Field != "tickets_opened" || !strings.Contains(r.Reason, "negative") {
+		t.Errorf("rejection %+v", r)
+	}
+	if r := b.Rejected[1]; r.Row != 5 || r.Field != "last_login_date" || !strings.Contains(r.Reason, "not a date") {
+		t.Errorf("rejection %+v", r)
+	}
+	js, err := Read(strings.NewReader(`{"account_id":"A-1","account_name":"N","week":"2026-11-16","owner":"d","arr":1,"tickets_opened":4,"meetings_missed":null,"nps_survey_sent":"2026-10-20"}`), "ext.ndjson")
+	if err != nil || len(js.Rows) != 1 || js.Rows[0].TicketsOpened != Some(4) || js.Rows[0].MeetingsMissed.Known || js.Rows[0].NPSSurveySent != Some(date("2026-10-20")) {
+		t.Fatalf("json: %v %+v", err, js)
+	}
+
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, b.Rows[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if header, _, _ := strings.Cut(buf.String(), "\n"); strings.Contains(header, "tickets_opened") || !strings.HasSuffix(header, ",strategic,language") {
+		t.Errorf("a book without the optional columns was written with header %q", header)
+	}
+	buf.Reset()
+	if err := WriteCSV(&buf, b.Rows); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&buf, "round.csv")
+	if err != nil || len(back.Rejected) != 0 || len(back.Rows) != 2 {
+		t.Fatalf("round trip: %v %+v", err, back.Rejected)
+	}
+	for i := range back.Rows {
+		want, got := b.Rows[i], back.Rows[i]
+		want.Source, got.Source = Source{}, Source{}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	// Unknown, they stay out of a row's JSON.
+	j, err := json.Marshal(b.Rows[1])
+	if err != nil || strings.Contains(string(j), "tickets_opened") {
+		t.Errorf("json of a row without the optional columns: %s %v", j, err)
 	}
 }
 

@@ -1,6 +1,22 @@
 // Package snapshot holds the weekly account snapshot, the unit of input to
-// Churnwatch (see ../shared/contract/snapshots.md), and reads it from CSV and
+// Churnwatch (see docs/snapshots.md), and reads it from CSV and
 // JSON.
+//
+// Beyond the contract's v1 fields the format takes optional columns, each
+// empty (unknown) when absent, so that every v1 file reads the same:
+//
+//	strategic        boolean       a strategic account: raises priority, not risk
+//	language         string        the customer's language for outreach (BCP 47)
+//	tickets_opened   integer >= 0  support tickets opened during the week
+//	last_login_date  date          the latest login by any of the account's users
+//	nps_survey_sent  date          when the latest NPS survey was sent to the account;
+//	                               an answer is an nps value in that week or a later one
+//	meetings_missed  integer >= 0  meetings the customer missed or cancelled during the week
+//	contact_email    string        the customer contact an approved outreach may be sent to;
+//	                               never read by the model, never given to the LLM
+//
+// A column of a file is matched to these names as to the v1 ones; a column
+// the format does not know is kept with the row (Snapshot.Extra).
 package snapshot
 
 import (
@@ -89,6 +105,18 @@ type Snapshot struct {
 	// Extensions beyond contract v1 (optional columns).
 	Strategic Opt[bool] `json:"strategic"`          // a strategic account: raises priority, not risk
 	Language  string    `json:"language,omitempty"` // the customer's language for outreach (BCP 47, e.g. "en", "zh")
+
+	// Further optional columns, read by the risk model from version 1.4 on
+	// (see ExtensionFields). A file without them reads exactly as before,
+	// and they are left out of JSON while unknown.
+	TicketsOpened  Opt[int]       `json:"tickets_opened,omitzero"`  // support tickets opened during the week
+	LastLoginDate  Opt[time.Time] `json:"last_login_date,omitzero"` // the latest login by any of the account's users
+	NPSSurveySent  Opt[time.Time] `json:"nps_survey_sent,omitzero"` // when the latest NPS survey was sent to the account
+	MeetingsMissed Opt[int]       `json:"meetings_missed,omitzero"` // meetings the customer missed or cancelled during the week
+
+	// ContactEmail is the customer contact an approved outreach may be
+	// sent to. The risk model does not read it, and it never reaches the LLM.
+	ContactEmail string `json:"contact_email,omitempty"`
 
 	// Extra holds unknown columns, kept with the row.
 	Extra map[string]string `json:"extra,omitempty"`

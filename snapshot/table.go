@@ -28,8 +28,12 @@ type Table struct {
 	notes    []string          // notes number-1 -> notes
 	extras   []map[string]string
 	whole    []Snapshot // rows that do not fit the compact form
-	latest   int64      // the latest week, as a day number
-	hasRows  bool
+	// ext holds the rows' ExtensionFields, from the first row that knows
+	// one on (it is then as long as rows): most books have none, and a
+	// packedRow is kept small for them.
+	ext     []packedExt
+	latest  int64 // the latest week, as a day number
+	hasRows bool
 
 	// bigger, after growSoon, delivers a larger rows array allocated on
 	// another goroutine: clearing a few hundred megabytes takes a while,
@@ -111,6 +115,72 @@ const (
 )
 
 var goalStatuses = [...]string{"", GoalOnTrack, GoalAtRisk, GoalOffTrack}
+
+// packedExt is a row's ExtensionFields in a Table.
+type packedExt struct {
+	ticketsOpened, meetingsMissed uint32
+	lastLogin, npsSurvey          int32  // day numbers
+	contact                       uint32 // string number of ContactEmail
+	known                         uint8  // bit per field (extX below)
+}
+
+const (
+	extTicketsOpened = 1 << iota
+	extMeetingsMissed
+	extLastLogin
+	extNPSSurvey
+	extContact
+)
+
+// packExt packs the ExtensionFields of s, or reports that they do not fit
+// the compact form.
+func packExt(s *Snapshot) (packedExt, bool) {
+	var e packedExt
+	counts := [...]struct {
+		o   Opt[int]
+		dst *uint32
+		bit uint8
+	}{{s.TicketsOpened, &e.ticketsOpened, extTicketsOpened}, {s.MeetingsMissed, &e.meetingsMissed, extMeetingsMissed}}
+	for _, c := range counts {
+		switch {
+		case !c.o.Known && c.o.V != 0, c.o.Known && (c.o.V < 0 || c.o.V > math.MaxUint32):
+			return e, false
+		case c.o.Known:
+			*c.dst = uint32(c.o.V)
+			e.known |= c.bit
+		}
+	}
+	dates := [...]struct {
+		o   Opt[time.Time]
+		dst *int32
+		bit uint8
+	}{{s.LastLoginDate, &e.lastLogin, extLastLogin}, {s.NPSSurveySent, &e.npsSurvey, extNPSSurvey}}
+	for _, d := range dates {
+		if !d.o.Known {
+			if !d.o.V.IsZero() {
+				return e, false
+			}
+			continue
+		}
+		var ok bool
+		if *d.dst, ok = packDay(d.o.V); !ok {
+			return e, false
+		}
+		e.known |= d.bit
+	}
+	return e, true
+}
+
+// appendExt records the ExtensionFields of the row just appended.
+func (t *Table) appendExt(e packedExt) {
+	if t.ext == nil {
+		if e.known == 0 {
+			return
+		}
+		t.ext = make([]packedExt, len(t.rows)-1, cap(t.rows))
+	}
+	t.ext = append(t.ext, e)
+}
 
 // NewTable returns an empty table.
 func NewTable() *Table {
@@ -311,9 +381,17 @@ func (t *Table) add(a uint32, s *Snapshot, pre *packedRow) {
 	} else {
 		fits = packFixed(s, &p)
 	}
+	var e packedExt
+	if fits {
+		e, fits = packExt(s)
+	}
 	if fits {
 		t.packStrings(s, &p)
+		if s.ContactEmail != "" {
+			e.contact, e.known = t.str(s.ContactEmail), e.known|extContact
+		}
 	} else {
+		e = packedExt{}
 		t.whole = append(t.whole, cloneStrings(*s))
 		p = packedRow{whole: int32(len(t.whole))}
 	}
@@ -325,6 +403,7 @@ func (t *Table) add(a uint32, s *Snapshot, pre *packedRow) {
 	acc.last = int32(len(t.rows))
 	acc.rows++
 	t.appendRow(p)
+	t.appendExt(e)
 }
 
 // cloneStrings returns s with its own copy of each string, which the
@@ -333,6 +412,7 @@ func cloneStrings(s Snapshot) Snapshot {
 	s.AccountID, s.AccountName, s.Owner = strings.Clone(s.AccountID), strings.Clone(s.AccountName), strings.Clone(s.Owner)
 	s.SuccessGoal, s.GoalStatus, s.Notes = strings.Clone(s.SuccessGoal), strings.Clone(s.GoalStatus), strings.Clone(s.Notes)
 	s.Language, s.Source.File = strings.Clone(s.Language), strings.Clone(s.Source.File)
+	s.ContactEmail = strings.Clone(s.ContactEmail)
 	return s
 }
 
@@ -489,13 +569,14 @@ func (t *Table) Row(i int, dst *Snapshot) {
 	dst.OldestOpenTicketDays, dst.Escalations = count(cOldestOpenTicketDays), count(cEscalations)
 	dst.IntegrationErrors, dst.UsersDeactivated = count(cIntegrationErrors), count(cUsersDeactivated)
 	dst.NPS, dst.OverdueInvoiceDays = count(cNPS), count(cOverdueInvoiceDays)
-	date := func(day int32, bit int) Opt[time.Time] {
-		if p.known&(1<<bit) == 0 {
+	date := func(day int32, known bool) Opt[time.Time] {
+		if !known {
 			return Opt[time.Time]{}
 		}
 		return Some(dayTime(int64(day)))
 	}
-	dst.RenewalDate, dst.LastExecContact, dst.LastCSMMeeting = date(p.renewal, bitRenewal), date(p.exec, bitExec), date(p.csm, bitCSM)
+	known := func(bit int) bool { return p.known&(1<<bit) != 0 }
+	dst.RenewalDate, dst.LastExecContact, dst.LastCSMMeeting = date(p.renewal, known(bitRenewal)), date(p.exec, known(bitExec)), date(p.csm, known(bitCSM))
 	dst.DAUMAU = Opt[float64]{V: p.dauMAU, Known: p.known&(1<<bitDAUMAU) != 0}
 	dst.FeatureAdoption = Opt[float64]{V: p.adoption, Known: p.known&(1<<bitAdoption) != 0}
 	boolean := func(i, bit int) Opt[bool] { return Opt[bool]{V: p.bools&(1<<i) != 0, Known: p.known&(1<<bit) != 0} }
@@ -505,6 +586,16 @@ func (t *Table) Row(i int, dst *Snapshot) {
 	}
 	if p.extra != 0 {
 		dst.Extra = t.extras[p.extra-1]
+	}
+	if t.ext != nil && t.ext[i].known != 0 {
+		e := &t.ext[i]
+		dst.TicketsOpened = Opt[int]{V: int(e.ticketsOpened), Known: e.known&extTicketsOpened != 0}
+		dst.MeetingsMissed = Opt[int]{V: int(e.meetingsMissed), Known: e.known&extMeetingsMissed != 0}
+		dst.LastLoginDate = date(e.lastLogin, e.known&extLastLogin != 0)
+		dst.NPSSurveySent = date(e.npsSurvey, e.known&extNPSSurvey != 0)
+		if e.known&extContact != 0 {
+			dst.ContactEmail = t.strs[e.contact]
+		}
 	}
 }
 

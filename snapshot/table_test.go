@@ -63,6 +63,13 @@ func TestTableKeepsEveryField(t *testing.T) {
 	odd.Strategic = Opt[bool]{V: true}
 	odd.DAUMAU = Opt[float64]{V: 0.3}
 	rows = append(rows, odd)
+	odd = base
+	odd.LastLoginDate = Some(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC))
+	odd.MeetingsMissed = Some(2)
+	rows = append(rows, odd)
+	odd = base
+	odd.TicketsOpened = Opt[int]{V: 3}
+	rows = append(rows, odd, base)
 
 	tab := TableOf(rows)
 	if tab.Len() != len(rows) || tab.Accounts() != 3 { // A, "text AccountID" and ""

@@ -10,14 +10,18 @@ import (
 
 // WriteCSV writes rows in the canonical format: the header lists every
 // field in Fields order, then any extra columns the rows carry (sorted by
-// name). Unknown values are empty cells. What it writes reads back through
-// ReadFiles to the same rows.
+// name). Unknown values are empty cells. The ExtensionFields are written
+// only when some row knows one of them, so a book of v1 data is written as
+// it always was. What it writes reads back through ReadFiles to the same
+// rows.
 func WriteCSV(w io.Writer, rows []Snapshot) error {
 	extraSet := map[string]bool{}
+	extended := false
 	for i := range rows {
 		for k := range rows[i].Extra {
 			extraSet[k] = true
 		}
+		extended = extended || hasExtension(&rows[i])
 	}
 	extra := make([]string, 0, len(extraSet))
 	for k := range extraSet {
@@ -27,7 +31,11 @@ func WriteCSV(w io.Writer, rows []Snapshot) error {
 
 	cw := csv.NewWriter(w)
 	header := make([]string, 0, int(numFields)+len(extra))
-	header = append(header, Fields[:]...)
+	if extended {
+		header = append(header, Fields[:]...)
+	} else {
+		header = append(header, Fields[:firstExtension]...)
+	}
 	header = append(header, extra...)
 	if err := cw.Write(header); err != nil {
 		return err
@@ -50,6 +58,9 @@ func WriteCSV(w io.Writer, rows []Snapshot) error {
 			s.SuccessGoal, s.GoalStatus, s.Notes,
 			optBool(s.Strategic), s.Language,
 		)
+		if extended {
+			record = append(record, optInt(s.TicketsOpened), optDate(s.LastLoginDate), optDate(s.NPSSurveySent), optInt(s.MeetingsMissed), s.ContactEmail)
+		}
 		for _, k := range extra {
 			record = append(record, s.Extra[k])
 		}
@@ -87,4 +98,9 @@ func optDate(o Opt[time.Time]) string {
 		return ""
 	}
 	return FormatDate(o.V)
+}
+
+// hasExtension reports whether s knows any of the ExtensionFields.
+func hasExtension(s *Snapshot) bool {
+	return s.TicketsOpened.Known || s.LastLoginDate.Known || s.NPSSurveySent.Known || s.MeetingsMissed.Known || s.ContactEmail != ""
 }

@@ -2,7 +2,7 @@
 // offline, starts and drives account reviews on Temporal, and prints the
 // leadership views. It is a Temporal client only; it never links the server.
 //
-// The commands and their JSON are a contract (shared/contract/cli.md).
+// The commands and their JSON are a contract (docs/cli.md).
 package main
 
 import (

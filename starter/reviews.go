@@ -301,7 +301,7 @@ func printPacket(out io.Writer, p review.Packet) {
 		fmt.Fprintf(out, "  [%s] +%d %s — %s (%s, weeks %s, values %v)\n", s.ID, s.Points, s.Dimension, s.Text, s.Evidence.Field, strings.Join(s.Evidence.Weeks, ".."), s.Evidence.Values)
 	}
 	if len(a.Missing) > 0 {
-		fmt.Fprintf(out, "  Missing evidence (unknown, not zero): %s\n", strings.Join(a.Missing, ", "))
+		fmt.Fprintf(out, "  Missing evidence (unknown, not zero): %s\n", strings.Join(a.MissingText(), ", "))
 	}
 	if d := p.Draft; d != nil {
 		fmt.Fprintf(out, "\nBrief (%s, prompts %s):\n%s\n", d.Drafter, d.PromptVersion, indent(d.Brief))

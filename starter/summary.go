@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,9 @@ import (
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
 
+	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/summary"
 )
 
@@ -30,18 +31,19 @@ func runSummary(ctx context.Context, args []string, out io.Writer) error {
 	if *format != "json" && *format != "md" && *format != "csv" {
 		return usageError(fmt.Errorf("--format %q is not json, md or csv", *format))
 	}
-	rep, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week)
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "json":
-		_, err = fmt.Fprintf(out, "%s\n", rep.JSON)
-	case "csv":
-		_, err = io.WriteString(out, rep.CSV)
-	default:
-		_, err = io.WriteString(out, rep.Markdown)
+	kind := map[string]string{"json": store.ReportSummaryJSON, "csv": store.ReportSummaryCSV, "md": store.ReportSummaryMD}[*format]
+	b, err := readReport(ctx, cfg, rep, kind)
+	if err != nil {
+		return err
 	}
+	if *format == "json" {
+		b = append(b, '\n')
+	}
+	_, err = out.Write(b)
 	return err
 }
 
@@ -58,16 +60,20 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
-	rep, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week)
+	if err != nil {
+		return err
+	}
+	audit, err := readReport(ctx, cfg, rep, store.ReportAudit)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		_, err = fmt.Fprintf(out, "%s\n", rep.Audit)
+		_, err = fmt.Fprintf(out, "%s\n", audit)
 		return err
 	}
 	var packets []summary.AuditPacket
-	if err := json.Unmarshal(rep.Audit, &packets); err != nil {
+	if err := json.Unmarshal(audit, &packets); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return printAudit(out, rep.Week, packets)
@@ -97,23 +103,30 @@ func runRegister(ctx context.Context, args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
-	rep, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(out, rep.Register)
+	register, err := readReport(ctx, cfg, rep, store.ReportRegister)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(register)
 	return err
 }
 
-func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (review.Report, error) {
+// buildReport runs the LeadershipSummary workflow for week and returns the
+// report it built: a reference to the report in the store (readReport
+// reads its parts), or from an older worker the parts themselves.
+func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (review.Report, config.Config, error) {
 	if week != "" {
 		if _, err := time.Parse(time.DateOnly, week); err != nil {
-			return review.Report{}, usageError(fmt.Errorf("--week %q is not a YYYY-MM-DD date", week))
+			return review.Report{}, config.Config{}, usageError(fmt.Errorf("--week %q is not a YYYY-MM-DD date", week))
 		}
 	}
 	c, cfg, err := dial(ctx, fs)
 	if err != nil {
-		return review.Report{}, err
+		return review.Report{}, cfg, err
 	}
 	defer c.Close()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -121,14 +134,14 @@ func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (review.Re
 		TaskQueue: cfg.Temporal.TaskQueue,
 	}, review.SummaryWorkflow, review.SummaryInput{Week: week})
 	if err != nil {
-		return review.Report{}, fmt.Errorf("start summary: %w", err)
+		return review.Report{}, cfg, fmt.Errorf("start summary: %w", err)
 	}
 	var rep review.Report
 	if err := run.Get(ctx, &rep); err != nil {
-		return rep, fmt.Errorf("summary: %w", plainError(err))
+		return rep, cfg, fmt.Errorf("summary: %w", plainError(err))
 	}
-	if len(rep.JSON) == 0 {
-		return rep, errors.New("summary: the worker returned an empty report")
+	if rep.ID == "" && len(rep.JSON) == 0 {
+		return rep, cfg, errEmptyReport
 	}
-	return rep, nil
+	return rep, cfg, nil
 }

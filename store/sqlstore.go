@@ -85,52 +85,63 @@ func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, table string, col
 }
 
 func (s *sqlStore) SaveBatch(ctx context.Context, b Batch, rows []snapshot.Snapshot) error {
-	if b.ID == "" {
-		return fmt.Errorf("save batch: empty batch ID")
-	}
-	files, err := json.Marshal(nonNil(b.SourceFiles))
+	files, blobs, err := encodeBatch(b, rows)
 	if err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
+		return err
 	}
-	blobs := make([]string, len(rows))
-	for i := range rows {
-		blob, err := json.Marshal(&rows[i])
-		if err != nil {
-			return fmt.Errorf("save batch %s: row %d (%s): %w", b.ID, i, rows[i].AccountID, err)
-		}
-		blobs[i] = string(blob)
-	}
-
 	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save batch %s: %w", b.ID, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO batches (batch_id, source_files, ingested_at, row_count)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING`,
-		b.ID, string(files), s.d.timeArg(b.IngestedAt), len(rows))
-	if err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
-	} else if n == 0 {
-		return nil // already stored: snapshots are immutable, a retry writes nothing
-	}
-	err = s.insertRows(ctx, tx, "snapshots",
-		[]string{"batch_id", "seq", "account_id", "week", "source_file", "source_row", "data"}, "",
-		len(rows), func(i int) []any {
-			r := &rows[i]
-			return []any{b.ID, i, r.AccountID, r.Week.Format("2006-01-02"), r.Source.File, r.Source.Row, blobs[i]}
-		})
-	if err != nil {
+	if err := s.saveBatchTx(ctx, tx, b, files, rows, blobs); err != nil {
 		return fmt.Errorf("save batch %s: %w", b.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save batch %s: %w", b.ID, err)
 	}
 	return nil
+}
+
+// encodeBatch encodes a batch's file list and rows for saveBatchTx.
+func encodeBatch(b Batch, rows []snapshot.Snapshot) (files string, blobs []string, err error) {
+	if b.ID == "" {
+		return "", nil, fmt.Errorf("save batch: empty batch ID")
+	}
+	list, err := json.Marshal(nonNil(b.SourceFiles))
+	if err != nil {
+		return "", nil, fmt.Errorf("save batch %s: %w", b.ID, err)
+	}
+	blobs = make([]string, len(rows))
+	for i := range rows {
+		blob, err := json.Marshal(&rows[i])
+		if err != nil {
+			return "", nil, fmt.Errorf("save batch %s: row %d (%s): %w", b.ID, i, rows[i].AccountID, err)
+		}
+		blobs[i] = string(blob)
+	}
+	return string(list), blobs, nil
+}
+
+// saveBatchTx inserts the batch and its rows in tx, unless the batch ID is
+// already stored: snapshots are immutable, a retry writes nothing.
+func (s *sqlStore) saveBatchTx(ctx context.Context, tx *sql.Tx, b Batch, files string, rows []snapshot.Snapshot, blobs []string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO batches (batch_id, source_files, ingested_at, row_count)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING`,
+		b.ID, files, s.d.timeArg(b.IngestedAt), len(rows))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	return s.insertRows(ctx, tx, "snapshots",
+		[]string{"batch_id", "seq", "account_id", "week", "source_file", "source_row", "data"}, "",
+		len(rows), func(i int) []any {
+			r := &rows[i]
+			return []any{b.ID, i, r.AccountID, r.Week.Format("2006-01-02"), r.Source.File, r.Source.Row, blobs[i]}
+		})
 }
 
 func (s *sqlStore) BatchRows(ctx context.Context, batchID string) ([]snapshot.Snapshot, error) {
@@ -275,6 +286,9 @@ func (s *sqlStore) SaveScores(ctx context.Context, batchID string, as []risk.Ass
 		return fmt.Errorf("save scores: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.supersedeScores(ctx, tx, batchID, as); err != nil {
+		return fmt.Errorf("save scores: %w", err)
+	}
 	err = s.insertRows(ctx, tx, "scores",
 		[]string{"account_id", "as_of", "config_hash", "model_version", "batch_id", "tier", "score", "arr", "owner", "scored_at", "data"},
 		"ON CONFLICT (account_id, as_of, config_hash) DO NOTHING",

@@ -91,7 +91,9 @@ type Store interface {
 	BatchAccounts(ctx context.Context, batchID, through, after, last string) ([]string, error)
 
 	// SaveScores stores assessments; one per (account, as-of week, config
-	// hash) is kept and a repeated one writes nothing.
+	// hash) is kept. A repeated one writes nothing, unless it was scored
+	// from a batch ingested after the stored one's: then it replaces it (a
+	// corrected week rescanned; see supersedeScores).
 	SaveScores(ctx context.Context, batchID string, as []risk.Assessment) error
 	// LatestScores returns, per account, the most recent stored assessment
 	// whose week is strictly before the given YYYY-MM-DD date: the previous
@@ -180,6 +182,22 @@ type Store interface {
 	// Ping writes a small row and reads it back: /readyz asks whether the
 	// record is reachable and writable.
 	Ping(ctx context.Context) error
+
+	// OutreachRecord keeps the approved outreach sent to customers (see
+	// outreach.go): at most once per review.
+	OutreachRecord
+
+	// Inbox keeps the snapshot uploads until a scan consumes them (see
+	// inbox.go).
+	Inbox
+
+	// Outbox holds the notices to the team until the worker's drainer
+	// delivers them (see outbox.go).
+	Outbox
+
+	// Reports keeps the rendered leadership reports, read by ID (see
+	// reports.go).
+	Reports
 
 	Close() error
 }

@@ -21,6 +21,7 @@ func (s *Server) registerAPI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/reviews/{account}/{cycle}/decision", s.apiUser(s.apiDecide))
 	mux.HandleFunc("POST /api/reviews/{account}/{cycle}/progress", s.apiUser(s.apiProgress))
 	mux.HandleFunc("POST /api/reviews/{account}/{cycle}/outcome", s.apiUser(s.apiOutcome))
+	s.registerReports(mux)
 }
 
 // maxAPIBody bounds a JSON request, like a form.

@@ -184,6 +184,9 @@ type packetData struct {
 	Progress   []review.EventKind
 	Outcomes   []review.OutcomeKind
 	CanFollow  bool // progress and the outcome may be recorded
+	// SendOutreach: the form asks for the outreach's recipient (prefilled
+	// with the account's contact_email) and offers "I will send it myself".
+	SendOutreach bool
 }
 
 // packet shows a review: the decision box first, then the evidence (each
@@ -198,7 +201,7 @@ func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
 	}
 	events, err := s.Store.Events(r.Context(), store.EventFilter{ReviewID: p.ReviewID, Kinds: []review.EventKind{
 		review.EventFlagged, review.EventReminded, review.EventEscalated, review.EventReviewed, review.EventActionAssigned,
-		review.EventOutreachSent, review.EventCustomerResponded, review.EventSaved, review.EventChurned, review.EventStillAtRisk, review.EventFalsePositive,
+		review.EventOutreachSent, review.EventOutreachFailed, review.EventCustomerResponded, review.EventSaved, review.EventChurned, review.EventStillAtRisk, review.EventFalsePositive,
 	}})
 	if err != nil {
 		s.fail(w, r, err)
@@ -213,6 +216,8 @@ func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
 		Progress:   []review.EventKind{review.EventOutreachSent, review.EventCustomerResponded},
 		Outcomes:   []review.OutcomeKind{review.Saved, review.Churned, review.StillAtRisk, review.FalsePositive},
 		CanFollow:  p.Outcome == nil && (p.State == review.ActionAssigned || p.State == review.AwaitingOutcome),
+
+		SendOutreach: s.Config.SendOutreach,
 	}
 	d.CanDecide = !d.Drafting && p.Decision == nil && p.State == review.AwaitingApproval
 	s.render(w, r, http.StatusOK, "packet.html", p.AccountName+" · "+p.Cycle, d)
@@ -228,12 +233,14 @@ func (s *Server) refusal(w http.ResponseWriter, r *http.Request, err error) {
 	s.problem(w, r, status, err.Error())
 }
 
-// decide takes form#decision: approve (with the outreach as edited, and a
-// confirmed cause) or reject with a reason, as the signed-in user.
+// decide takes form#decision: approve (with the outreach as edited, a
+// confirmed cause, and where Churnwatch sends the outreach) or reject with a
+// reason, as the signed-in user.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	u, _ := userFrom(r.Context())
 	f := r.PostForm
-	req := decision.Request{Decision: f.Get("decision"), Cause: f.Get("cause"), Reason: f.Get("reason"), Note: f.Get("note")}
+	req := decision.Request{Decision: f.Get("decision"), Cause: f.Get("cause"), Reason: f.Get("reason"), Note: f.Get("note"),
+		OutreachTo: f.Get("outreach_to"), SendMyself: f.Get("send_myself") != ""}
 	if f.Has("outreach_subject") || f.Has("outreach_body") {
 		req.Outreach = &review.Email{Subject: f.Get("outreach_subject"), Body: f.Get("outreach_body")}
 	}

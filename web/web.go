@@ -73,6 +73,9 @@ type Config struct {
 	SessionLifetime, SessionIdle time.Duration
 	// LoginAttemptsPerMinute bounds sign-in attempts per client address.
 	LoginAttemptsPerMinute int
+	// SendOutreach is the worker's notify.send_outreach: the decision form
+	// asks where Churnwatch sends the approved outreach.
+	SendOutreach bool
 }
 
 // Server serves the pages and the API.

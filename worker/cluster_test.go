@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/churnwatch/churnwatch/config"
+	"github.com/churnwatch/churnwatch/inbox"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
 )
@@ -59,15 +62,15 @@ func TestClusterTopology(t *testing.T) {
 	})
 
 	// The keys docker-compose.yml sets for worker-1 and worker-2 (deploy's
-	// test checks them there): the cluster's address, one PostgreSQL, one
-	// shared inbox, a data dir each, and the schedules kept by the first.
-	inbox := t.TempDir()
+	// test checks them there): the cluster's address, one PostgreSQL, a
+	// data dir each (no shared volume: uploads live in the store), and the
+	// schedules kept by the first.
 	var replicas []config.Config
 	for i := range 2 {
 		cfg := testConfig(t, t.TempDir())
 		cfg.Temporal.Address = addr
 		cfg.Store.DSN = dsn
-		cfg.Schedule.Inbox = inbox
+		cfg.HTTP.APIToken = "cluster-token-0123456789"
 		cfg.Schedule.Enabled = i == 0
 		replicas = append(replicas, cfg)
 	}
@@ -125,6 +128,31 @@ func TestClusterTopology(t *testing.T) {
 	}
 	if p.Decision == nil || p.Decision.Note != "approved with the Temporal CLI" {
 		t.Fatalf("PostgreSQL packet lacks the decision: %+v", p.Decision)
+	}
+
+	// A file uploaded to the second replica is in the inbox the first
+	// replica's scan reads, whichever replica runs it.
+	whole, err := os.ReadFile(examplePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+replicas[1].HTTP.Addr+"/api/snapshots?name=week47.csv", bytes.NewReader(correctedWeek(t, whole)))
+	req.Header.Set("Authorization", "Bearer "+replicas[1].HTTP.APIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec inbox.Receipt
+	json.NewDecoder(resp.Body).Decode(&rec)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload to the second replica: %s %+v", resp.Status, rec)
+	}
+	if res := scan(t, c, cfg); res.Rows != 50 || res.Accounts != 50 {
+		t.Fatalf("the inbox scan read %d rows of %d accounts; want the upload's 50", res.Rows, res.Accounts)
+	}
+	if u, err := st.Upload(context.Background(), rec.Upload); err != nil || u.State != store.UploadConsumed {
+		t.Fatalf("the upload after the scan: %+v, %v; want consumed", u, err)
 	}
 }
 

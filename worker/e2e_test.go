@@ -19,7 +19,7 @@ import (
 )
 
 // binaries builds the worker and the starter once per test binary.
-func binaries(t *testing.T) (worker, starter string) {
+func binaries(t testing.TB) (worker, starter string) {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "build", "-o", dir+"/", "./worker", "./starter")
@@ -84,7 +84,7 @@ func (w *workerProc) kill() {
 }
 
 // starterCmd runs the starter and returns its stdout, stderr and exit code.
-func starterCmd(t *testing.T, bin string, env []string, args ...string) (string, string, int) {
+func starterCmd(t testing.TB, bin string, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env

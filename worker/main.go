@@ -168,10 +168,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	logger.Info("review pages", "url", "http://"+srvHTTP.Addr, "sso", cfg.Auth.OIDC.Issuer != "")
 	if cfg.HTTP.APIToken != "" {
 		mux.Handle("POST /api/snapshots", &inbox.Handler{
-			Dir:       cfg.InboxDir(),
+			Store:     st,
 			Token:     cfg.HTTP.APIToken,
 			MaxBytes:  int64(cfg.HTTP.MaxUploadMB) << 20,
-			StartScan: func(ctx context.Context, file string) (string, error) { return startScan(ctx, c, cfg, file) },
+			StartScan: func(ctx context.Context) (string, error) { return startScan(ctx, c, cfg) },
 			Logger:    logger,
 		})
 		logger.Info("snapshot uploads", "url", "http://"+srvHTTP.Addr+"/api/snapshots")
@@ -187,6 +187,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	acts.Metrics = m
+	defer drainOutbox(ctx, acts)()
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(review.ReviewWorkflow))
@@ -264,6 +265,8 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 	}
 	acts.PagesURL = cmp.Or(cfg.Notify.PagesURL, cfg.HTTP.PublicURL)
 	policy := cfg.Policy()
+	// Only the worker says whether reviews may email the customer.
+	policy.SendOutreach = cfg.Notify.SendOutreach
 	acts.Policy = &policy
 	if cfg.Source.DSN != "" {
 		src, err := source.New(cfg.Source.DSN, cfg.Source.Query)
@@ -299,12 +302,15 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 	return acts, nil
 }
 
-// startScan starts a scan of one file and returns its workflow ID.
-func startScan(ctx context.Context, c client.Client, cfg config.Config, file string) (string, error) {
+// startScan starts a scan of the inbox (every pending upload, oldest
+// first, so the newest stands) and returns its workflow ID.
+func startScan(ctx context.Context, c client.Client, cfg config.Config) (string, error) {
+	in := cfg.ScanInput(nil, "")
+	in.Inbox, _ = filepath.Abs(in.Inbox)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        review.NewScanID(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, review.ScanWorkflow, cfg.ScanInput([]string{file}, ""))
+	}, review.ScanWorkflow, in)
 	if err != nil {
 		return "", fmt.Errorf("start scan: %w", err)
 	}
@@ -330,6 +336,7 @@ func newPages(ctx context.Context, cfg config.Config, st store.Store, c client.C
 			SessionLifetime:        cfg.HTTP.SessionLifetime,
 			SessionIdle:            cfg.HTTP.SessionIdle,
 			LoginAttemptsPerMinute: cfg.HTTP.LoginAttemptsPerMinute,
+			SendOutreach:           cfg.Notify.SendOutreach,
 		},
 		Logger: logger,
 	}

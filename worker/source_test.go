@@ -113,14 +113,25 @@ func TestScheduledScanReadsTheSource(t *testing.T) {
 		t.Fatalf("scan %s: %v", scanID, err)
 	}
 
-	// What the inbox file and the book give when read as one input.
-	abs, err := filepath.Abs(inboxFile)
+	// What the inbox file and the book give when read as one input. The
+	// scan took the file into the store's inbox, where it is named by its
+	// upload, and archived it under the batch.
+	archived := filepath.Join(cfg.InboxDir(), "archive", res.BatchID, "week47.csv")
+	batch, err := snapshot.ReadFiles([]string{archived, examplePath(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, err := snapshot.ReadFiles([]string{abs, examplePath(t)})
-	if err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(inboxFile); err == nil {
+		t.Error("the inbox file is still in the inbox after the scan")
+	}
+	for _, r := range res.Rejected {
+		if strings.HasSuffix(r.File, "/week47.csv") {
+			for i := range batch.Rejected {
+				batch.Rejected[i].File = strings.ReplaceAll(batch.Rejected[i].File, archived, r.File)
+				batch.Rejected[i].Reason = strings.ReplaceAll(batch.Rejected[i].Reason, archived, r.File)
+			}
+			break
+		}
 	}
 	var atRisk []string
 	accounts := 0

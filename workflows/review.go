@@ -87,6 +87,9 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	if err := r.assignAction(ctx); err != nil {
 		return r.packet, err
 	}
+	if err := r.sendOutreach(ctx); err != nil {
+		return r.packet, err
+	}
 	if err := r.awaitOutcome(ctx); err != nil {
 		return r.packet, err
 	}
@@ -384,7 +387,7 @@ func (r *reviewRun) assignAction(ctx workflow.Context) error {
 		Outreach: outreach,
 	}
 	r.packet.FollowUpDate = followUp.UTC().Format(time.DateOnly)
-	r.notify(ctx, r.in.Owner, review.EventActionAssigned, fmt.Sprintf("Save plan for %s approved: first steps due %s, outcome due %s. The approved outreach is yours to send.", r.in.AccountName, r.packet.Action.Due.UTC().Format(time.DateOnly), r.packet.FollowUpDate))
+	r.notify(ctx, r.in.Owner, review.EventActionAssigned, fmt.Sprintf("Save plan for %s approved: first steps due %s, outcome due %s. %s", r.in.AccountName, r.packet.Action.Due.UTC().Format(time.DateOnly), r.packet.FollowUpDate, r.outreachNote()))
 	if err := r.record(ctx, review.EventActionAssigned, d.Actor, "follow-up "+r.packet.FollowUpDate); err != nil {
 		return err
 	}

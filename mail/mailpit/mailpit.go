@@ -56,8 +56,11 @@ type Message struct {
 	MessageID string
 	From      Address
 	To        []Address
-	Subject   string
-	Text      string // the plain-text body, decoded
+	ReplyTo   []Address
+	// ReturnPath is the envelope sender (SMTP MAIL FROM).
+	ReturnPath string
+	Subject    string
+	Text       string // the plain-text body, decoded
 }
 
 // Binary is the Mailpit to run: CHURNWATCH_TEST_MAILPIT, else mailpit on

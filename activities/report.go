@@ -1,0 +1,107 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/summary"
+	"github.com/churnwatch/churnwatch/workflows"
+)
+
+// reportRetention is how long a report built on demand (`starter
+// summary`, `audit packets`, `register`) stays in the store: its reader
+// fetches it at once. The weekly schedule's copies are kept.
+const reportRetention = 24 * time.Hour
+
+// BuildReport builds the leadership summary, the packet audit and the risk
+// register of a week, stores them (store.Report) and returns the report's
+// ID, week and sizes only: the parts grow with the book (~16 MB at 10,000
+// accounts), far past Temporal's 2 MB payload limit, and the CLI and the
+// API read them from the store.
+func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
+	week, parts, err := a.renderReport(ctx, in.Week)
+	if err != nil {
+		return review.Report{}, err
+	}
+	info := activity.GetInfo(ctx)
+	r := store.Report{ID: reportID(info.WorkflowExecution.ID, info.WorkflowExecution.RunID), Week: week,
+		Created: time.Now(), Kept: in.Save, Parts: parts}
+	if err := a.Store.SaveReport(ctx, r); err != nil {
+		return review.Report{}, fmt.Errorf("save report: %w", err)
+	}
+	if n, err := a.Store.PruneReports(ctx, r.Created.Add(-reportRetention)); err != nil {
+		a.logger().Warn("prune on-demand reports", "error", err)
+	} else if n > 0 {
+		a.logger().Info("pruned on-demand reports", "parts", n)
+	}
+	rep := review.Report{ID: r.ID, Week: week, Sizes: map[string]int{}}
+	for kind, b := range parts {
+		rep.Sizes[kind] = len(b)
+	}
+	return rep, nil
+}
+
+// reportID names the report of one summary run: a retried activity writes
+// the same report again.
+func reportID(workflowID, runID string) string {
+	sum := sha256.Sum256([]byte(workflowID + "/" + runID))
+	return "report-" + hex.EncodeToString(sum[:])[:20]
+}
+
+// renderReport renders every part of the week's report (the latest scored
+// week when week is "").
+func (a *Activities) renderReport(ctx context.Context, week string) (string, map[string][]byte, error) {
+	s, err := summary.Build(ctx, a.Store, week)
+	if errors.Is(err, summary.ErrNoScores) { // no retry can score a week
+		return "", nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("build summary: %w", err)
+	}
+	audit, err := summary.Audit(ctx, a.Store, s.Week)
+	if err != nil {
+		return "", nil, fmt.Errorf("audit packets: %w", err)
+	}
+	js, err := json.Marshal(s)
+	if err != nil {
+		return "", nil, err
+	}
+	auditJS, err := json.Marshal(audit)
+	if err != nil {
+		return "", nil, err
+	}
+	scores, err := a.Store.ScoresAsOf(ctx, s.Week)
+	if err != nil {
+		return "", nil, fmt.Errorf("load scores of %s: %w", s.Week, err)
+	}
+	packets, err := a.Store.Packets(ctx, store.PacketFilter{Through: s.Week})
+	if err != nil {
+		return "", nil, fmt.Errorf("load packets: %w", err)
+	}
+	// Rank the whole week: the scan saved its chunks' scores apart, each
+	// ranked within its chunk.
+	risk.Rank(scores)
+	var register strings.Builder
+	if err := summary.RiskRegisterCSV(&register, scores, packets); err != nil {
+		return "", nil, fmt.Errorf("risk register: %w", err)
+	}
+	return s.Week, map[string][]byte{
+		store.ReportSummaryJSON: js,
+		store.ReportSummaryMD:   []byte(s.Markdown()),
+		store.ReportSummaryCSV:  []byte(s.CSV()),
+		store.ReportAudit:       auditJS,
+		store.ReportRegister:    []byte(register.String()),
+	}, nil
+}
