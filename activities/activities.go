@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -72,6 +71,10 @@ type Activities struct {
 	// for it reads besides its files; nil when none is configured. Only its
 	// name reaches workflow history, never its DSN.
 	Source *source.Query
+	// FollowUpWeeks is review.follow_up_weeks: how long after a rejection
+	// or a still_at_risk outcome an account still at risk is reviewed again
+	// (0 = FollowUpWeeks).
+	FollowUpWeeks int
 	// Temporal starts the reviews a scan asks for, on TaskQueue.
 	Temporal  client.Client
 	TaskQueue string
@@ -167,22 +170,14 @@ func (a *Activities) StartReviews(ctx context.Context, in review.StartReviewsReq
 		return res, err
 	}
 	for _, c := range in.Candidates[min(len(res.Started)+len(res.AlreadyOpen), len(in.Candidates)):] {
-		_, err := a.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       review.ID(c.AccountID, in.Cycle),
-			TaskQueue:                a.TaskQueue,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			// Without it the client hands back the existing run as if new.
-			WorkflowExecutionErrorWhenAlreadyStarted: true,
-			TypedSearchAttributes:                    workflows.ReviewSearchAttributes(c),
-		}, review.ReviewWorkflow, workflows.ReviewInput(c, in.Cycle, policy))
-		switch {
-		case err == nil:
+		started, err := a.startReview(ctx, c, in.Cycle, policy) // see reservations.go
+		if err != nil {
+			return res, err
+		}
+		if started {
 			res.Started = append(res.Started, c)
-		case temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		} else {
 			res.AlreadyOpen = append(res.AlreadyOpen, c.AccountID)
-		default:
-			return res, fmt.Errorf("start review of %s: %w", c.AccountID, err)
 		}
 		activity.RecordHeartbeat(ctx, res)
 	}
@@ -350,7 +345,7 @@ func resolveAsOf(asOf string, rows []snapshot.Snapshot) (time.Time, error) {
 
 func (a *Activities) writeRejections(batchID string, rejected []snapshot.Rejection) (string, error) {
 	dir := filepath.Join(a.DataDir, "rejected")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("write rejected rows: %w", err)
 	}
 	path := filepath.Join(dir, batchID+".csv")
@@ -359,7 +354,7 @@ func (a *Activities) writeRejections(batchID string, rejected []snapshot.Rejecti
 	for _, r := range rejected {
 		fmt.Fprintf(&b, "%s,%d,%s,%s\n", csvField(r.File), r.Row, csvField(r.Field), csvField(r.Reason))
 	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return "", fmt.Errorf("write rejected rows: %w", err)
 	}
 	return path, nil
@@ -410,11 +405,18 @@ func (a *Activities) ScoreChunk(ctx context.Context, in review.ScoreRequest) (re
 	if err != nil {
 		return review.ScoreResult{}, fmt.Errorf("load previous scores: %w", err)
 	}
+	followUps, err := a.followUps(ctx, scored, previous, in.JumpPoints, asOf)
+	if err != nil {
+		return review.ScoreResult{}, err
+	}
 	res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
 	for _, s := range scored {
 		res.Tiers[s.Tier]++
 		prev, hasPrev := previous[s.AccountID]
 		reason := reviewReason(s, prev, hasPrev, in.JumpPoints)
+		if reason == "" {
+			reason = followUps[s.AccountID] // still at risk weeks after a rejection
+		}
 		if reason == "" {
 			continue
 		}
@@ -452,21 +454,6 @@ func reviewReason(s, prev risk.Assessment, hasPrev bool, jump int) string {
 
 func tierWorse(now, before risk.Tier) bool { return now.Rank() < before.Rank() }
 
-// openReview returns the ID of the account's review that is still open, if
-// any: one account has at most one open review, whatever the cycle.
-func (a *Activities) openReview(ctx context.Context, accountID string) (string, error) {
-	packets, err := a.Store.Packets(ctx, store.PacketFilter{AccountID: accountID})
-	if err != nil {
-		return "", fmt.Errorf("look up open reviews of %s: %w", accountID, err)
-	}
-	for _, p := range packets {
-		if p.State != review.Rejected && p.State != review.Closed {
-			return p.ReviewID, nil
-		}
-	}
-	return "", nil
-}
-
 // GatherEvidence loads an account's weekly history up to the review's week.
 func (a *Activities) GatherEvidence(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
 	rows, err := a.Store.History(ctx, []string{in.AccountID}, in.AsOf)
@@ -477,7 +464,7 @@ func (a *Activities) GatherEvidence(ctx context.Context, in review.EvidenceReque
 		err := fmt.Errorf("no snapshots of account %s up to %s", in.AccountID, in.AsOf)
 		return review.Evidence{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
-	ev := review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf, History: rows}
+	ev := review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf, History: boundEvidence(rows, a.Model)}
 	// The scan scored the account among its peers; the review keeps that
 	// assessment when the model is the same, so both say the same thing.
 	scores, err := a.Store.ScoresAsOf(ctx, in.AsOf, in.AccountID)
@@ -486,6 +473,7 @@ func (a *Activities) GatherEvidence(ctx context.Context, in review.EvidenceReque
 	}
 	for _, s := range scores {
 		if s.ConfigHash == a.Model.Hash() {
+			boundAssessment(&s)
 			ev.Scored = &s
 		}
 	}
@@ -507,12 +495,12 @@ func (a *Activities) ScoreAccount(ctx context.Context, ev review.Evidence) (risk
 }
 
 // SavePacket stores the decision packet; a stale retry never overwrites a
-// newer packet.
+// newer packet. A closed or rejected review releases its account.
 func (a *Activities) SavePacket(ctx context.Context, p review.Packet) error {
 	if err := a.Store.SavePacket(ctx, p); err != nil {
 		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
 	}
-	return nil
+	return a.releaseClosed(ctx, p)
 }
 
 // RecordEvent appends a measurement event once, whatever the retries.

@@ -152,10 +152,10 @@ func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
 			t.Errorf("candidate %+v", c)
 		}
 	}
-	// Open a review for the first candidate: the next scan skips it.
+	// Open a review for the first candidate (StartReviews reserves its
+	// account): the next scan skips it.
 	c := sr.Candidates[0]
-	p := review.Packet{ReviewID: review.ID(c.AccountID, res.AsOf), AccountID: c.AccountID, Owner: c.Owner, Cycle: res.AsOf, State: review.AwaitingApproval, UpdatedAt: time.Now()}
-	if err := a.Store.SavePacket(context.Background(), p); err != nil {
+	if _, _, err := a.Store.ReserveAccount(context.Background(), store.Reservation{AccountID: c.AccountID, ReviewID: review.ID(c.AccountID, res.AsOf), Cycle: res.AsOf, ReservedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	again := score()

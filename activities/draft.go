@@ -45,16 +45,19 @@ func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.
 	if err == nil {
 		return d, nil
 	}
+	// Only the scrubbed message goes on, never err's chain: Temporal keeps
+	// every error in the chain in the workflow's history, and the client's
+	// errors may echo the API key or Authorization header.
+	// (The drafter's own errors have the key out already; this takes out
+	// any other bearer token or key-like text.)
+	msg := draft.ScrubSecrets(err.Error())
 	if wait, ok := draft.RetryAfter(err); ok {
-		return review.Draft{}, temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{
-			NextRetryDelay: wait,
-			Cause:          err,
-		})
+		return review.Draft{}, temporal.NewApplicationErrorWithOptions(msg, "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 	}
 	if draft.IsPermanent(err) {
-		return review.Draft{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanentLLM, err)
+		return review.Draft{}, temporal.NewNonRetryableApplicationError(msg, workflows.ErrPermanentLLM, nil)
 	}
-	return review.Draft{}, fmt.Errorf("draft %s: %w", in.ReviewID, err)
+	return review.Draft{}, temporal.NewApplicationError("draft "+in.ReviewID+": "+msg, "LLMError")
 }
 
 // DraftOffline writes the deterministic offline drafts; with a fallback

@@ -201,7 +201,7 @@ func (a *Activities) importDropped(ctx context.Context, dir string) (map[string]
 // scan's import finds the file and archives it then.
 func (a *Activities) archiveDropped(inbox, path, batchID string) {
 	dst := filepath.Join(inbox, "archive", batchID)
-	err := os.MkdirAll(dst, 0o755)
+	err := os.MkdirAll(dst, 0o700)
 	if err == nil {
 		err = syncPath(path)
 	}

@@ -66,6 +66,10 @@ type Temporal struct {
 	// start workflows. Off by default: the UI has no sign-in, so it is
 	// served on loopback and read-only unless an administrator says so.
 	UIWritable bool `mapstructure:"ui_writable"`
+	// PayloadKey (base64 of 32 bytes), when set, seals every payload with
+	// AES-256-GCM before it reaches the server, so notes, evidence and drafts
+	// are ciphertext in Temporal's database. Every worker and client needs it.
+	PayloadKey string `mapstructure:"payload_key"`
 }
 
 // TLS configures the client's connection to a remote cluster.
@@ -165,6 +169,9 @@ type Review struct {
 	FollowUpAfter time.Duration `mapstructure:"follow_up_after"`
 	// OutcomeReminder is how often a missing outcome is chased.
 	OutcomeReminder time.Duration `mapstructure:"outcome_reminder"`
+	// FollowUpWeeks is how many weeks after a rejection or a still_at_risk
+	// outcome an account still elevated or critical gets a new review.
+	FollowUpWeeks int `mapstructure:"follow_up_weeks"`
 	// Managers maps an owner to the manager who receives escalations.
 	Managers       map[string]string `mapstructure:"managers"`
 	DefaultManager string            `mapstructure:"default_manager"`
@@ -286,6 +293,7 @@ func Default() Config {
 			JumpPoints:      15,
 			FollowUpAfter:   14 * 24 * time.Hour,
 			OutcomeReminder: 72 * time.Hour,
+			FollowUpWeeks:   4,
 			Managers:        map[string]string{},
 			DefaultManager:  "cs-lead",
 			Leaders:         []string{"cs-lead"},
@@ -536,6 +544,9 @@ func (c Config) Validate() error {
 	if c.Review.JumpPoints <= 0 || c.Review.JumpPoints > 100 {
 		bad("review.jump_points", "%d is outside 1..100", c.Review.JumpPoints)
 	}
+	if c.Review.FollowUpWeeks < 1 || c.Review.FollowUpWeeks > 52 {
+		bad("review.follow_up_weeks", "%d is outside 1..52", c.Review.FollowUpWeeks)
+	}
 	if c.Review.ScanChunk <= 0 {
 		bad("review.scan_chunk", "must be positive")
 	}
@@ -665,7 +676,7 @@ type Setting struct {
 }
 
 // secretKeys are never printed or logged.
-var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true, "auth.oidc.client_secret": true, "token": true,
+var secretKeys = map[string]bool{"llm.api_key": true, "temporal.api_key": true, "notify.webhook_url": true, "http.api_token": true, "auth.oidc.client_secret": true, "token": true, "temporal.payload_key": true,
 	"notify.smtp.password": true, "slack.bot_token": true, "slack.signing_secret": true}
 
 // Settings lists every key with its effective value, secrets masked.

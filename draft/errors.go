@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,13 +23,39 @@ type CallError struct {
 	StatusCode int           // 0 when no HTTP answer came back
 	RetryAfter time.Duration // from the Retry-After header, when sent
 	Err        error
+	apiKey     string // scrubbed from the message
 }
 
+// Error says what failed with the API key and any bearer token taken out:
+// an endpoint or proxy may echo them, and the message is kept in the
+// workflow's history. Err itself is not scrubbed; the activity passes on
+// the message only.
 func (e *CallError) Error() string {
 	if e.StatusCode != 0 {
-		return fmt.Sprintf("draft: llm %s: status %d: %v", e.Model, e.StatusCode, e.Err)
+		return ScrubSecrets(fmt.Sprintf("draft: llm %s: status %d: %v", e.Model, e.StatusCode, e.Err), e.apiKey)
 	}
-	return fmt.Sprintf("draft: llm %s: %v", e.Model, e.Err)
+	return ScrubSecrets(fmt.Sprintf("draft: llm %s: %v", e.Model, e.Err), e.apiKey)
+}
+
+var secretREs = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"',;]+`),
+	regexp.MustCompile(`(?i)(\b(?:api[-_]?key|authorization|x-api-key)["']?\s*[:=]\s*["']?)[^\s"',;&]+`),
+	regexp.MustCompile(`()\bsk-[A-Za-z0-9_\-]{8,}`), // OpenAI-style keys
+}
+
+// ScrubSecrets takes out of s each of the secrets given, bearer tokens,
+// api_key=… or Authorization: … values, and OpenAI-style keys, so that an
+// error can be logged or kept in workflow history.
+func ScrubSecrets(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if sec = strings.TrimSpace(sec); len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	for _, re := range secretREs {
+		s = re.ReplaceAllString(s, "${1}[REDACTED]")
+	}
+	return s
 }
 
 func (e *CallError) Unwrap() error { return e.Err }

@@ -262,7 +262,7 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 			o.noMaxTokens.Store(true)
 			continue
 		}
-		return openai.ChatCompletionResponse{}, &CallError{Model: o.cfg.Model, StatusCode: statusCode(err), RetryAfter: hdr.after, Err: err}
+		return openai.ChatCompletionResponse{}, &CallError{Model: o.cfg.Model, StatusCode: statusCode(err), RetryAfter: hdr.after, Err: err, apiKey: o.cfg.APIKey}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/churnwatch/churnwatch/snapshot"
@@ -40,7 +41,38 @@ type Handler struct {
 	// workflow ID; nil when the worker cannot (then ?scan=now is refused).
 	StartScan func(ctx context.Context) (string, error)
 	Logger    *slog.Logger
+	// MaxConcurrent bounds the uploads read at once (DefaultMaxConcurrent
+	// when 0): each holds its body, up to MaxBytes, in memory, so a burst
+	// of pushes must not add up to more than the worker has. The next
+	// answers 429 with Retry-After.
+	MaxConcurrent int
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 }
+
+// DefaultMaxConcurrent is how many uploads are read at once unless
+// MaxConcurrent says otherwise.
+const DefaultMaxConcurrent = 4
+
+// acquire takes an upload slot without waiting, or reports that none is free.
+func (h *Handler) acquire() bool {
+	h.slotsOnce.Do(func() {
+		n := h.MaxConcurrent
+		if n <= 0 {
+			n = DefaultMaxConcurrent
+		}
+		h.slots = make(chan struct{}, n)
+	})
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Handler) release() { <-h.slots }
 
 // Receipt is the answer to an upload.
 type Receipt struct {
@@ -76,6 +108,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, http.StatusBadRequest, Receipt{Error: "this worker cannot start scans"})
 		return
 	}
+
+	if !h.acquire() {
+		w.Header().Set("Retry-After", "5")
+		h.answer(w, http.StatusTooManyRequests, Receipt{Error: "too many uploads at once; try again shortly"})
+		return
+	}
+	defer h.release()
 
 	var body bytes.Buffer
 	_, err = io.Copy(&body, http.MaxBytesReader(w, r.Body, h.MaxBytes))

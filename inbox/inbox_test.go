@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -125,5 +126,68 @@ func TestUploadRefusals(t *testing.T) {
 	}
 	if kept := pending(t, st); len(kept) != 0 {
 		t.Errorf("refused uploads left %+v in the inbox", kept)
+	}
+}
+
+// heldBody is a request body that says when it is first read and then
+// waits to be let go: an upload still arriving.
+type heldBody struct {
+	reading chan struct{}
+	release chan struct{}
+	once    bool
+	r       io.Reader
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	if !b.once {
+		b.once = true
+		close(b.reading)
+		<-b.release
+	}
+	return b.r.Read(p)
+}
+
+func TestUploadConcurrencyLimit(t *testing.T) {
+	st := openStore(t)
+	h := &Handler{Store: st, Token: "s3cret", MaxBytes: 1 << 20, MaxConcurrent: 2}
+	body := header + "A-1,Northwind,2026-11-16,dana,84000,120,0.41\n"
+	release := make(chan struct{})
+	codes := make(chan int, 2)
+	for range 2 {
+		b := &heldBody{reading: make(chan struct{}), release: release, r: strings.NewReader(body)}
+		req := httptest.NewRequest(http.MethodPost, "/api/snapshots?name=w.csv", b)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		go func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			codes <- w.Code
+		}()
+		<-b.reading
+	}
+
+	// Two uploads are being read: the third is turned away at once.
+	req := httptest.NewRequest(http.MethodPost, "/api/snapshots?name=w.csv", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "too many uploads") {
+		t.Errorf("third upload: %d Retry-After %q %s, want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	if code, _ := post(t, h, "/api/snapshots?name=w.csv", "", "", body); code != http.StatusUnauthorized {
+		t.Errorf("no token while full: %d, want 401 before any limit", code)
+	}
+
+	close(release)
+	for range 2 {
+		if code := <-codes; code != http.StatusAccepted {
+			t.Errorf("held upload: %d, want 202", code)
+		}
+	}
+	// Their slots are free again.
+	if code, rec := post(t, h, "/api/snapshots?name=w.csv", "s3cret", "", body); code != http.StatusAccepted {
+		t.Errorf("after the others finished: %d %+v, want 202", code, rec)
+	}
+	if kept := pending(t, st); len(kept) != 3 {
+		t.Errorf("the inbox holds %d uploads, want 3", len(kept))
 	}
 }

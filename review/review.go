@@ -189,12 +189,18 @@ func (o Outcome) Validate() error {
 }
 
 // Escalation records the reminders and escalations of a late decision.
+//
+// Level is 0 before the SLA, 1 once the owner is reminded, 2 once the
+// owner's manager is told (EscalatedTo), and 3 once the leaders of the path
+// are told as well (Leaders), one grace period after the manager.
 type Escalation struct {
 	Path        []string    `json:"path"` // who is told, in order: owner, manager, leaders
 	Level       int         `json:"level"`
 	RemindedAt  []time.Time `json:"reminded_at,omitempty"`
 	EscalatedTo string      `json:"escalated_to,omitempty"`
 	EscalatedAt *time.Time  `json:"escalated_at,omitempty"`
+	Leaders     []string    `json:"leaders,omitempty"`    // told at level 3
+	LeadersAt   *time.Time  `json:"leaders_at,omitempty"` // when they were told
 }
 
 // Packet is the decision packet of one review: everything a leader needs to
@@ -217,6 +223,9 @@ type Packet struct {
 	Action       *Action         `json:"action,omitempty"`
 	FollowUpDate string          `json:"follow_up_date,omitempty"` // YYYY-MM-DD
 	Outcome      *Outcome        `json:"outcome,omitempty"`
+	// Failure says why the review could not go on (its evidence too large
+	// to carry, say), for the owner to see instead of drafts never written.
+	Failure string `json:"failure,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -295,8 +304,11 @@ type Event struct {
 	Detail    string    `json:"detail,omitempty"`
 }
 
-// EventKey is the idempotency key of an event of kind within a review; seq
-// tells apart repeated kinds (the second reminder, say).
-func EventKey(reviewID string, kind EventKind, seq int) string {
-	return fmt.Sprintf("%s#%s#%d", reviewID, kind, seq)
+// EventKey is the idempotency key of an event of kind within a run of a
+// review; seq tells apart repeated kinds (the second reminder, say). The
+// run keeps a later workflow reusing the review ID (once the namespace's
+// retention has forgotten the first) from having its events taken for the
+// first one's retries and dropped.
+func EventKey(reviewID, runID string, kind EventKind, seq int) string {
+	return fmt.Sprintf("%s#%s#%s#%d", reviewID, runID, kind, seq)
 }

@@ -92,6 +92,9 @@ func (rd *reader) readCSVWith(r io.Reader, name string, size int64, seen func(*c
 			rd.reject(Source{File: name, Row: row}, "header", "the header row could not be read")
 		}
 	}
+	if len(fields) > maxColumns {
+		return errors.New(tooManyColumns(len(fields)))
+	}
 	header := make([]string, len(fields))
 	for i, f := range fields {
 		header[i] = string(f)
@@ -169,6 +172,9 @@ func parseRecord(p *rowParser, name string, cols *columns, row int, record [][]b
 			continue
 		}
 		f := cols.fields[i]
+		if reason := cellTooLong(f, len(b)); reason != "" {
+			return Rejection{File: name, Row: row, Field: colName(*cols, i), Reason: reason}, false
+		}
 		if f == fExtra {
 			if s.Extra == nil {
 				s.Extra = make(map[string]string, 2)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/csv"
+	"errors"
 	"io"
 	"math/bits"
 )
@@ -48,9 +49,15 @@ func (s *csvSplitter) readLine() ([]byte, error) {
 		if i := bytes.IndexByte(s.buf[s.start+scanned:s.end], '\n'); i >= 0 {
 			line := s.buf[s.start : s.start+scanned+i+1]
 			s.start += len(line)
+			if len(line)-1 > maxLineBytes {
+				return nil, s.tooLong("line", int64(len(line)))
+			}
 			return s.endLine(line), nil
 		}
 		scanned = s.end - s.start
+		if scanned > maxLineBytes {
+			return nil, s.skipLongLine()
+		}
 		if s.rerr != nil {
 			line := s.buf[s.start:s.end]
 			s.start = s.end
@@ -70,6 +77,35 @@ func (s *csvSplitter) readLine() ([]byte, error) {
 		}
 		s.fill()
 	}
+}
+
+// skipLongLine consumes the rest of a line that is already over
+// maxLineBytes, a buffer at a time, without keeping it, and reports it.
+func (s *csvSplitter) skipLongLine() error {
+	var n int64
+	for {
+		if i := bytes.IndexByte(s.buf[s.start:s.end], '\n'); i >= 0 {
+			s.start += i + 1
+			return s.tooLong("line", n+int64(i+1))
+		}
+		n += int64(s.end - s.start)
+		s.start = s.end
+		if s.rerr != nil {
+			if s.rerr != io.EOF {
+				return s.rerr
+			}
+			return s.tooLong("line", n)
+		}
+		s.fill() // the buffer is empty: fill does not grow it
+	}
+}
+
+// tooLong counts a skipped line of n bytes and gives the *csv.ParseError
+// for it, which the readers turn into a rejection of that row.
+func (s *csvSplitter) tooLong(what string, n int64) error {
+	s.numLine++
+	s.offset += n
+	return &csv.ParseError{StartLine: s.numLine, Line: s.numLine, Column: 1, Err: lineTooLong{what, maxLineBytes}}
 }
 
 // endLine counts a line read and turns its \r\n into \n.
@@ -135,8 +171,10 @@ func (s *csvSplitter) readLineOrFields() (line []byte, fields [][]byte, err erro
 		}
 		break
 	}
-	if errRead == io.EOF {
-		return nil, nil, errRead
+	if errRead != nil {
+		if pe := (*csv.ParseError)(nil); errRead == io.EOF || errors.As(errRead, &pe) {
+			return nil, nil, errRead // the end, or a line too long
+		}
 	}
 	if errRead == nil && bytes.IndexByte(line, '"') < 0 {
 		// No quote: the fields are the line's text between commas.
@@ -235,6 +273,10 @@ parseField:
 				// The field runs on to the next line.
 				s.record = append(s.record, line...)
 				if errRead != nil {
+					break parseField
+				}
+				if len(s.record) > maxLineBytes {
+					err = &csv.ParseError{StartLine: recLine, Line: s.numLine, Column: 1, Err: lineTooLong{"record", maxLineBytes}}
 					break parseField
 				}
 				col += len(line)

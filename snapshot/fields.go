@@ -147,10 +147,16 @@ func (p *rowParser) strOf(f field, v string) string {
 func (p *rowParser) set(s *Snapshot, f field, v string) string {
 	switch f {
 	case fAccountID:
+		if reason := p.checkIdent(f, v); reason != "" {
+			return reason
+		}
 		s.AccountID = p.strOf(f, v)
 	case fAccountName:
 		s.AccountName = p.strOf(f, v)
 	case fOwner:
+		if reason := p.checkIdent(f, v); reason != "" {
+			return reason
+		}
 		s.Owner = p.strOf(f, v)
 	case fWeek:
 		day, ok := parseDay(v)

@@ -69,8 +69,11 @@ func (rd *reader) readNDJSON(br *bufio.Reader, name string) error {
 	warned := make(map[string]bool)
 	row := 0
 	for {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
+		line, long, err := readLineCapped(br)
+		if long {
+			row++
+			rd.reject(Source{File: name, Row: row}, "json", lineTooLong{"line", maxLineBytes}.Error())
+		} else if len(bytes.TrimSpace(line)) > 0 {
 			row++
 			rd.readObject(line, Source{File: name, Row: row}, warned)
 		}
@@ -79,6 +82,24 @@ func (rd *reader) readNDJSON(br *bufio.Reader, name string) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+}
+
+// readLineCapped is br.ReadBytes('\n') for a line of at most maxLineBytes
+// (and its newline); of a longer one it keeps nothing, reads on to its end
+// and reports long.
+func readLineCapped(br *bufio.Reader) (line []byte, long bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		if !long && len(line)+len(frag) > maxLineBytes+1 {
+			long, line = true, nil
+		}
+		if !long {
+			line = append(line, frag...)
+		}
+		if err != bufio.ErrBufferFull {
+			return line, long, err
 		}
 	}
 }
@@ -150,6 +171,10 @@ func (rd *reader) readObject(raw []byte, src Source, warned map[string]bool) {
 			continue
 		}
 		present[f] = true
+		if reason := cellTooLong(f, len(v)); reason != "" {
+			rd.reject(src, Fields[f], reason)
+			return
+		}
 		if reason := rd.p.set(s, f, v); reason != "" {
 			rd.reject(src, Fields[f], reason)
 			return

@@ -253,6 +253,9 @@ func (rd *reader) acceptPacked(s *Snapshot, present *[numFields]bool, pre *packe
 			return
 		}
 	}
+	if overFreeText(s) {
+		rd.cutFreeText(s)
+	}
 	if rd.table != nil {
 		if i, ok := rd.table.addNew(s, pre); !ok {
 			rd.rejectDuplicate(s, rd.table.source(i))

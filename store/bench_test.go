@@ -25,7 +25,7 @@ func BenchmarkAppendEvent(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				rid := "review/A-" + strconv.Itoa(i) + "/2026-11-16"
-				if _, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, review.EventFlagged, 0),
+				if _, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, "", review.EventFlagged, 0),
 					ReviewID: rid, AccountID: "A-" + strconv.Itoa(i), Kind: review.EventFlagged, Actor: "churnwatch", At: t0,
 					Detail: "crossed into elevated"}); err != nil {
 					b.Fatal(err)
@@ -44,7 +44,7 @@ func BenchmarkAppendEvent(b *testing.B) {
 				for pb.Next() {
 					i := n.Add(1)
 					rid := fmt.Sprintf("review/A-%d/2026-11-16", i)
-					if _, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, review.EventFlagged, 0),
+					if _, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, "", review.EventFlagged, 0),
 						ReviewID: rid, Kind: review.EventFlagged, Actor: "churnwatch", At: t0}); err != nil {
 						b.Error(err)
 						return

@@ -503,7 +503,12 @@ func (s *sqlStore) SavePacket(ctx context.Context, p review.Packet) error {
 	}
 	defer s.lockWrites()()
 	// The WHERE keeps a late retry carrying an older UpdatedAt from undoing
-	// newer state; an equal UpdatedAt is the same write again.
+	// newer state; an equal UpdatedAt is the same write again. It also keeps
+	// a decided packet from being replaced by an undecided one of the same
+	// review ID: a rescan of the same week after the namespace's retention
+	// forgot the first workflow may start its ID again, and must not erase
+	// the decision (only the drafting and awaiting_approval states have
+	// none).
 	args := append([]any{p.ReviewID, p.AccountID, p.Cycle, p.Owner, string(p.State), string(p.Severity),
 		s.d.timeArg(p.CreatedAt), s.d.timeArg(p.UpdatedAt), string(blob)}, queueColumns(p, s.d)...)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO packets
@@ -516,7 +521,9 @@ func (s *sqlStore) SavePacket(ctx context.Context, p review.Packet) error {
 			updated_at = excluded.updated_at, data = excluded.data,
 			account_name = excluded.account_name, score = excluded.score, arr = excluded.arr,
 			urgency = excluded.urgency, renewal_date = excluded.renewal_date, due_at = excluded.due_at
-		WHERE packets.updated_at <= excluded.updated_at`, args...)
+		WHERE packets.updated_at <= excluded.updated_at
+			AND (packets.state IN ($16, $17) OR excluded.state NOT IN ($16, $17))`,
+		append(args, string(review.Drafting), string(review.AwaitingApproval))...)
 	if err != nil {
 		return fmt.Errorf("save packet %s: %w", p.ReviewID, err)
 	}

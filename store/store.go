@@ -124,6 +124,8 @@ type Store interface {
 	// first, without reading them: a list of the latest reviews reads only
 	// the cycles it shows.
 	PacketCycles(ctx context.Context, f PacketFilter) ([]CycleCount, error)
+	// AccountPackets is Packets of many accounts at once, by account (see accountpackets.go).
+	AccountPackets(ctx context.Context, accountIDs []string) (map[string][]review.Packet, error)
 
 	// Queue returns one page of the reviews matching f, most urgent first
 	// (the assessment's urgency, then score), and how many match in all. It
@@ -199,6 +201,10 @@ type Store interface {
 	// reports.go).
 	Reports
 
+	// Reservations holds each account for its one open review (see
+	// reservations.go).
+	Reservations
+
 	Close() error
 }
 
@@ -214,7 +220,15 @@ func Open(ctx context.Context, dsn, dataDir string) (Store, error) {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
-		return openSQLite(ctx, filepath.Join(dataDir, FileName))
+		// Created for this user only: SQLite gives the -wal and -shm files
+		// it makes the database file's mode.
+		path := filepath.Join(dataDir, FileName)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		f.Close()
+		return openSQLite(ctx, path)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return openPostgres(ctx, dsn)
 	default:

@@ -434,7 +434,7 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 		dsn, dir := location(t)
 		st := mustOpen(t, dsn, dir)
 		rid := review.ID("A-1", week2)
-		e := review.Event{Key: review.EventKey(rid, review.EventFlagged, 0), ReviewID: rid, AccountID: "A-1",
+		e := review.Event{Key: review.EventKey(rid, "", review.EventFlagged, 0), ReviewID: rid, AccountID: "A-1",
 			Kind: review.EventFlagged, Actor: "churnwatch", At: t0, Detail: "critical"}
 		for i, want := range []bool{true, false, false} {
 			inserted, err := st.AppendEvent(ctx, e)
@@ -445,7 +445,7 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 				t.Fatalf("write %d: inserted = %v, want %v", i, inserted, want)
 			}
 		}
-		reminder := review.Event{Key: review.EventKey(rid, review.EventReminded, 1), ReviewID: rid, AccountID: "A-1",
+		reminder := review.Event{Key: review.EventKey(rid, "", review.EventReminded, 1), ReviewID: rid, AccountID: "A-1",
 			Kind: review.EventReminded, Actor: "churnwatch", At: t0.Add(24 * time.Hour)}
 		if _, err := st.AppendEvent(ctx, reminder); err != nil {
 			t.Fatal(err)
@@ -487,7 +487,7 @@ func testStore(t *testing.T, location func(t *testing.T) (dsn, dataDir string)) 
 				defer wg.Done()
 				for i := range perWriter {
 					rid := fmt.Sprintf("review/A-%d/%s", (w/2)*perWriter+i, week2)
-					ok, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, review.EventFlagged, 0),
+					ok, err := st.AppendEvent(ctx, review.Event{Key: review.EventKey(rid, "", review.EventFlagged, 0),
 						ReviewID: rid, Kind: review.EventFlagged, At: t0})
 					if err != nil {
 						errs <- err

@@ -213,16 +213,16 @@ func generateReviews(ctx context.Context, st store.Store, accounts int, weeks []
 				Severity: benchTier(i, wi), Escalation: review.Escalation{Path: []string{"owner", "manager"}},
 				Draft:     &review.Draft{SavePlan: []review.PlanStep{{Day: 0, Action: "Call the sponsor"}}},
 				CreatedAt: at, UpdatedAt: at}
-			events := []review.Event{{Key: review.EventKey(rid, review.EventFlagged, 0), ReviewID: rid, AccountID: id, Kind: review.EventFlagged, At: at}}
+			events := []review.Event{{Key: review.EventKey(rid, "", review.EventFlagged, 0), ReviewID: rid, AccountID: id, Kind: review.EventFlagged, At: at}}
 			if i%3 != 0 {
 				dec := at.Add(time.Duration(i%20) * 24 * time.Hour)
 				p.State, p.FollowUpDate = review.ActionAssigned, weeks[wi]
 				p.Decision = &review.Decision{Kind: review.Approve, Actor: p.Owner, At: dec}
 				events = append(events,
-					review.Event{Key: review.EventKey(rid, review.EventReviewed, 0), ReviewID: rid, AccountID: id, Kind: review.EventReviewed, At: dec, Detail: "approve"},
-					review.Event{Key: review.EventKey(rid, review.EventActionAssigned, 0), ReviewID: rid, AccountID: id, Kind: review.EventActionAssigned, At: dec})
+					review.Event{Key: review.EventKey(rid, "", review.EventReviewed, 0), ReviewID: rid, AccountID: id, Kind: review.EventReviewed, At: dec, Detail: "approve"},
+					review.Event{Key: review.EventKey(rid, "", review.EventActionAssigned, 0), ReviewID: rid, AccountID: id, Kind: review.EventActionAssigned, At: dec})
 				if i%5 == 0 {
-					events = append(events, review.Event{Key: review.EventKey(rid, review.EventSaved, 0), ReviewID: rid, AccountID: id, Kind: review.EventSaved, At: dec.Add(14 * 24 * time.Hour)})
+					events = append(events, review.Event{Key: review.EventKey(rid, "", review.EventSaved, 0), ReviewID: rid, AccountID: id, Kind: review.EventSaved, At: dec.Add(14 * 24 * time.Hour)})
 				}
 			}
 			if err := st.SavePacket(ctx, p); err != nil {

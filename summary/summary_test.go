@@ -48,7 +48,7 @@ func score(id, week string, tier risk.Tier, arr float64) risk.Assessment {
 }
 
 func event(reviewID string, kind review.EventKind, at time.Time, detail string) review.Event {
-	return review.Event{Key: review.EventKey(reviewID, kind, 0), ReviewID: reviewID, Kind: kind, Actor: "dana", At: at, Detail: detail}
+	return review.Event{Key: review.EventKey(reviewID, "", kind, 0), ReviewID: reviewID, Kind: kind, Actor: "dana", At: at, Detail: detail}
 }
 
 // fixture builds a record whose answers are worked out by hand in the tests:

@@ -138,7 +138,7 @@ func trendBenchReview(i, n int, week string, monday time.Time, tier risk.Tier) (
 		Draft: &review.Draft{SavePlan: plan}, Escalation: review.Escalation{Path: []string{"owner", "manager"}},
 		CreatedAt: created, UpdatedAt: created}
 	ev := func(kind review.EventKind, at time.Time, detail string) review.Event {
-		return review.Event{Key: review.EventKey(rid, kind, 0), ReviewID: rid, AccountID: id, Kind: kind, Actor: owner, At: at, Detail: detail}
+		return review.Event{Key: review.EventKey(rid, "", kind, 0), ReviewID: rid, AccountID: id, Kind: kind, Actor: owner, At: at, Detail: detail}
 	}
 	events := []review.Event{ev(review.EventFlagged, created, p.Event)}
 	decided := created.Add(time.Duration((n*7)%26)*24*time.Hour + time.Duration(n%10)*time.Hour)

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/churnwatch/churnwatch/codec"
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
 )
@@ -56,6 +57,15 @@ func Dial(ctx context.Context, cfg config.Config, logger *slog.Logger, options .
 	}
 	for _, o := range options {
 		o(&opts)
+	}
+	// With a payload key every payload is sealed before it reaches the
+	// server: notes, evidence and drafts are ciphertext in its database.
+	if key := cfg.Temporal.PayloadKey; key != "" {
+		pc, err := codec.New(key)
+		if err != nil {
+			return nil, fmt.Errorf("temporal.payload_key: %w", err)
+		}
+		opts.DataConverter = pc.DataConverter()
 	}
 	t := cfg.Temporal
 	if t.TLS.Enabled || t.TLS.CertFile != "" || t.TLS.CAFile != "" {

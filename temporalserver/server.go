@@ -9,6 +9,7 @@ package temporalserver
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func Start(opts Options) (*Server, error) {
 	if opts.LogLevel == "" {
 		opts.LogLevel = "warn"
 	}
-	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", opts.DataDir, err)
 	}
 	// Fail early with a clear message rather than deep inside the server.
@@ -211,6 +212,19 @@ func (s *Server) Stop() {
 	s.server.Stop()
 }
 
+// private makes the server's SQLite files, which hold every workflow's
+// history, readable by this user only. SQLite gives the -wal and -shm files
+// it creates later the database file's mode.
+func private(db string) error {
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		// Not ours to change (another owner): left as it is.
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("restrict %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 func buildConfig(opts Options) (*config.Config, error) {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
@@ -237,6 +251,9 @@ func buildConfig(opts Options) (*config.Config, error) {
 		if err := sqliteschema.SetupSchema(&sqlConf); err != nil {
 			return nil, fmt.Errorf("set up temporal schema in %s: %w", sqlConf.DatabaseName, err)
 		}
+	}
+	if err := private(sqlConf.DatabaseName); err != nil {
+		return nil, err
 	}
 	const clusterName = "active"
 	var nsConfigs []*sqliteschema.NamespaceConfig
@@ -301,13 +318,26 @@ func buildConfig(opts Options) (*config.Config, error) {
 	return &conf, nil
 }
 
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+func freePort(ip string) (int, error) { return FreePort(ip) }
+
+// FreePort finds a port free on ip below the kernel's ephemeral range. A
+// port the kernel picks for ":0" comes from that range, where any outgoing
+// connection may take it between the check and the bind; the Temporal
+// server exits the whole process when one of its listeners cannot bind, so
+// its internal ports are drawn from the range no connection is given.
+func FreePort(ip string) (int, error) {
+	const lo, hi = 20000, 32768 // Linux hands out 32768-60999 to connections
+	start := rand.IntN(hi - lo)
+	for i := range hi - lo {
+		p := lo + (start+i)%(hi-lo)
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("find a free port on %s: none free in %d-%d", ip, lo, hi-1)
 }
 
 func waitForPort(addr string, timeout time.Duration) error {

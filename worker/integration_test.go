@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,20 +27,22 @@ import (
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
+	"github.com/churnwatch/churnwatch/temporalserver"
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
 var recordHistories = flag.Bool("record-histories", false, "write the histories of the integration test's workflows to ../workflows/testdata for the replay test")
 
 // freePort returns a loopback port that is free now.
+// freePort is a port no outgoing connection can take before the test binds
+// it (see temporalserver.FreePort).
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := temporalserver.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // testConfig is the embedded default in a temporary data dir, on free ports.
@@ -319,7 +320,7 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	c := startWorker(t, cfg)
-	acts := &activities.Activities{Temporal: c, TaskQueue: "nobody-polls"}
+	acts := &activities.Activities{Temporal: c, TaskQueue: "nobody-polls", Store: openTestStore(t)}
 	var ts testsuite.WorkflowTestSuite
 	candidates := []review.Candidate{
 		{AccountID: "S-1", Owner: "dana", Tier: risk.Critical, Score: 90},

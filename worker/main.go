@@ -81,7 +81,9 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 // run starts everything and blocks until ctx is done. ready, when set, is
 // called once the workers poll (tests use it).
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func()) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir holds every account's snapshots, reviews and drafts:
+	// for this user only, as is each file written in it.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	m, err := metrics.New(logger)
@@ -268,6 +270,7 @@ func newActivities(cfg config.Config, st store.Store, c client.Client, logger *s
 	// Only the worker says whether reviews may email the customer.
 	policy.SendOutreach = cfg.Notify.SendOutreach
 	acts.Policy = &policy
+	acts.FollowUpWeeks = cfg.Review.FollowUpWeeks
 	if cfg.Source.DSN != "" {
 		src, err := source.New(cfg.Source.DSN, cfg.Source.Query)
 		if err != nil {
@@ -423,7 +426,7 @@ func reachable(ctx context.Context, c client.Client, st store.Store) error {
 // ensureSchedules creates, or updates to the current config, the weekly
 // scan of the inbox and the weekly leadership summary.
 func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config) error {
-	if err := os.MkdirAll(cfg.InboxDir(), 0o755); err != nil {
+	if err := os.MkdirAll(cfg.InboxDir(), 0o700); err != nil {
 		return fmt.Errorf("create inbox: %w", err)
 	}
 	scan := cfg.ScanInput(nil, "")

@@ -33,8 +33,9 @@ type DigestResult struct {
 // and gives up after a few attempts: tomorrow's digest says it all again.
 func DailyDigest(ctx workflow.Context, in DigestInput) (DigestResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    5 * time.Minute,
+		StartToCloseTimeout:    30 * time.Minute,
+		ScheduleToCloseTimeout: 4 * time.Hour, // four attempts and their backoff
+		HeartbeatTimeout:       5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Minute,
 			BackoffCoefficient:     2,

@@ -27,7 +27,9 @@ var (
 // reaches the customer and no risk status changes without the CSM's decision;
 // a late decision is chased, then escalated, and never taken by default.
 func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, error) {
-	r := &reviewRun{in: in, seq: map[review.EventKind]int{}}
+	// The run ID only goes into activity inputs (event keys), which replay
+	// does not compare: no version gate needed.
+	r := &reviewRun{in: in, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID, seq: map[review.EventKind]int{}}
 	r.packet = review.Packet{
 		ReviewID:    in.ReviewID,
 		AccountID:   in.AccountID,
@@ -47,12 +49,12 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 
 	var ev review.Evidence
 	if err := workflow.ExecuteActivity(ctx, ActGatherEvidence, review.EvidenceRequest{AccountID: in.AccountID, AsOf: in.Cycle}).Get(ctx, &ev); err != nil {
-		return r.packet, fmt.Errorf("gather evidence: %w", err)
+		return r.packet, r.refuseOversize(ctx, fmt.Errorf("gather evidence: %w", err))
 	}
 	// Scoring is pure and fast: a local activity, no round trip to the server.
 	var a risk.Assessment
 	if err := workflow.ExecuteLocalActivity(withLocalActivityOptions(ctx), ActScoreAccount, ev).Get(ctx, &a); err != nil {
-		return r.packet, fmt.Errorf("score: %w", err)
+		return r.packet, r.refuseOversize(ctx, fmt.Errorf("score: %w", err))
 	}
 	r.packet.Assessment = a
 	r.packet.Severity = a.Tier
@@ -96,6 +98,31 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	return r.finish(ctx)
 }
 
+// versionPayloadRefusal gates what a review does when its evidence is over
+// the payload limit: say so on the packet and to the owner, then end.
+// Before it, such an activity was retried for ever.
+const versionPayloadRefusal = "payload-refusal"
+
+// refuseOversize returns err, having first, when err is a payload over the
+// limit, saved the packet with the failure and told the owner, so that the
+// review shows why it has no drafts instead of waiting for them for ever.
+func (r *reviewRun) refuseOversize(ctx workflow.Context, err error) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrPayloadTooLarge {
+		return err
+	}
+	if workflow.GetVersion(ctx, versionPayloadRefusal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return err
+	}
+	r.packet.Failure = "evidence too large to carry: " + rootCause(err)
+	saved := r.saveAsync(ctx)
+	r.notify(ctx, r.in.Owner, review.EventFlagged, fmt.Sprintf("The review of %s cannot go on: %s", r.in.AccountName, r.packet.Failure))
+	if serr := saved.Get(ctx, nil); serr != nil {
+		workflow.GetLogger(ctx).Warn("saving the refused review failed", "review_id", r.in.ReviewID, "error", serr)
+	}
+	return temporal.NewNonRetryableApplicationError(r.packet.Failure, ErrPayloadTooLarge, err)
+}
+
 // versionDraftingState gates the upsert that moves a review from drafting to
 // awaiting_approval once its drafts exist.
 const versionDraftingState = "drafting-state"
@@ -103,6 +130,7 @@ const versionDraftingState = "drafting-state"
 // reviewRun is the state of one AccountReview.
 type reviewRun struct {
 	in     review.ReviewInput
+	runID  string // this run's, in the event keys
 	packet review.Packet
 	seq    map[review.EventKind]int // per-kind event counters, for idempotency keys
 }
@@ -353,6 +381,9 @@ func (r *reviewRun) remind(ctx workflow.Context, to, message string) {
 
 func (r *reviewRun) escalate(ctx workflow.Context) {
 	to := r.in.Policy.Manager(r.in.Owner)
+	if r.packet.Escalation.Level == 2 && r.escalateToLeaders(ctx) {
+		return
+	}
 	if r.packet.Escalation.Level >= 2 {
 		// Already escalated: remind the owner and the manager again.
 		r.notify(ctx, r.in.Owner, review.EventReminded, fmt.Sprintf("Review of %s still waits for a decision (escalated to %s)", r.in.AccountName, to))
@@ -367,6 +398,43 @@ func (r *reviewRun) escalate(ctx workflow.Context) {
 	r.notify(ctx, to, review.EventEscalated, fmt.Sprintf("%s owns the %s review of %s (score %d), undecided past SLA and reminder", r.in.Owner, r.packet.Severity, r.in.AccountName, r.packet.Assessment.Score))
 	_ = r.record(ctx, review.EventEscalated, "churnwatch", "to "+to)
 	_ = r.save(ctx)
+}
+
+// versionLeaderEscalation gates the third level: the leaders of the path
+// told one grace period after the manager. Reviews recorded before it went
+// on reminding the owner and the manager only.
+const versionLeaderEscalation = "leader-escalation"
+
+// escalateToLeaders tells the leaders named in the escalation path, past the
+// owner and the manager, that the review is still undecided. It reports
+// false, doing nothing, when the path names no such leader or the review
+// was recorded before leaders were told.
+func (r *reviewRun) escalateToLeaders(ctx workflow.Context) bool {
+	manager := r.in.Policy.Manager(r.in.Owner)
+	var leaders []string
+	for _, p := range r.packet.Escalation.Path {
+		if p != r.in.Owner && p != manager {
+			leaders = append(leaders, p)
+		}
+	}
+	if len(leaders) == 0 || workflow.GetVersion(ctx, versionLeaderEscalation, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false
+	}
+	now := workflow.Now(ctx)
+	r.packet.Escalation.Level = 3
+	r.packet.Escalation.Leaders = leaders
+	r.packet.Escalation.LeadersAt = &now
+	msg := fmt.Sprintf("%s owns the %s review of %s (score %d), still undecided after the reminder and the escalation to %s", r.in.Owner, r.packet.Severity, r.in.AccountName, r.packet.Assessment.Score, manager)
+	notes := make([]workflow.Future, len(leaders))
+	for i, l := range leaders {
+		notes[i] = r.notifyAsync(ctx, l, review.EventEscalated, msg)
+	}
+	for _, f := range notes {
+		r.logNotice(ctx, f)
+	}
+	_ = r.record(ctx, review.EventEscalated, "churnwatch", "to leaders "+strings.Join(leaders, ", "))
+	_ = r.save(ctx)
+	return true
 }
 
 // assignAction turns the approved plan into the owner's action and sets the
@@ -469,7 +537,7 @@ func (r *reviewRun) record(ctx workflow.Context, kind review.EventKind, actor, d
 func (r *reviewRun) recordAsync(ctx workflow.Context, kind review.EventKind, actor, detail string) workflow.Future {
 	r.seq[kind]++
 	e := review.Event{
-		Key:       review.EventKey(r.in.ReviewID, kind, r.seq[kind]),
+		Key:       review.EventKey(r.in.ReviewID, r.runID, kind, r.seq[kind]),
 		ReviewID:  r.in.ReviewID,
 		AccountID: r.in.AccountID,
 		Kind:      kind,

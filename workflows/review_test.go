@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
@@ -227,16 +228,59 @@ func (s *ReviewSuite) TestRejectionIsACandidateFalsePositive() {
 func (s *ReviewSuite) TestLateDecisionIsRemindedThenEscalatedNeverAutoApproved() {
 	var rejected error
 	var accepted bool
-	// 48h SLA, then 24h grace: reminder at 48h, escalation at 72h, another
-	// reminder at 96h; the owner decides at 100h.
-	s.decide(100*time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate of an open escalation"}, &rejected, &accepted)
+	// 48h SLA, then 24h grace: reminder at 48h, escalation to the manager
+	// at 72h, to the leaders at 96h, another reminder at 120h; the owner
+	// decides at 130h.
+	s.decide(130*time.Hour, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate of an open escalation"}, &rejected, &accepted)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
 	p := s.result()
-	s.Equal(review.Rejected, p.State, "the decision is the CSM's, taken at 100h")
-	s.Equal(2, p.Escalation.Level)
+	s.Equal(review.Rejected, p.State, "the decision is the CSM's, taken at 130h")
+	s.Equal(3, p.Escalation.Level)
 	s.Equal("maria", p.Escalation.EscalatedTo)
+	s.Equal([]string{"cs-lead"}, p.Escalation.Leaders)
+	s.Require().NotNil(p.Escalation.LeadersAt)
+	s.InDelta((96 * time.Hour).Hours(), p.Escalation.LeadersAt.Sub(s.acts.start).Hours(), 1)
 
-	var reminders, escalations []notice
+	reminders, escalations := s.notices()
+	s.Require().Len(escalations, 2)
+	s.Equal("maria", escalations[0].To)
+	s.InDelta((72 * time.Hour).Hours(), escalations[0].after.Hours(), 1)
+	s.Equal("cs-lead", escalations[1].To, "the leader named in the path is told")
+	s.InDelta((96 * time.Hour).Hours(), escalations[1].after.Hours(), 1, "one grace period after the manager")
+	s.Require().GreaterOrEqual(len(reminders), 2)
+	s.Equal("dana", reminders[0].To)
+	s.InDelta((48 * time.Hour).Hours(), reminders[0].after.Hours(), 1)
+
+	var saved bool
+	for _, sp := range s.acts.packets {
+		saved = saved || (sp.Escalation.Level == 3 && sp.Decision == nil)
+	}
+	s.True(saved, "the leaders' escalation is saved with the packet before the decision")
+}
+
+func (s *ReviewSuite) TestDecisionBeforeTheLeadersNotifiesNoLeader() {
+	var rejected error
+	var accepted bool
+	// Escalated to the manager at 72h; decided at 90h, before the leaders
+	// are due at 96h.
+	s.decide(90*time.Hour, review.Decision{Kind: review.Approve, Actor: "maria", ConfirmedCause: "budget cut"}, &rejected, &accepted)
+	s.outcome(110*time.Hour, review.Outcome{Kind: review.Saved, Actor: "dana"})
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	p := s.result()
+	s.Equal(2, p.Escalation.Level)
+	s.Empty(p.Escalation.Leaders)
+	_, escalations := s.notices()
+	s.Require().Len(escalations, 1)
+	s.Equal("maria", escalations[0].To)
+	for _, n := range s.acts.notices {
+		s.NotEqual("cs-lead", n.To, "no leader is told of a review decided in time")
+	}
+}
+
+// notices splits the notices sent into reminders and escalations.
+func (s *ReviewSuite) notices() (reminders, escalations []notice) {
+	s.acts.mu.Lock()
+	defer s.acts.mu.Unlock()
 	for _, n := range s.acts.notices {
 		switch n.Kind {
 		case review.EventReminded:
@@ -245,12 +289,7 @@ func (s *ReviewSuite) TestLateDecisionIsRemindedThenEscalatedNeverAutoApproved()
 			escalations = append(escalations, n)
 		}
 	}
-	s.Require().Len(escalations, 1)
-	s.Equal("maria", escalations[0].To)
-	s.InDelta((72 * time.Hour).Hours(), escalations[0].after.Hours(), 1)
-	s.Require().GreaterOrEqual(len(reminders), 2)
-	s.Equal("dana", reminders[0].To)
-	s.InDelta((48 * time.Hour).Hours(), reminders[0].after.Hours(), 1)
+	return reminders, escalations
 }
 
 func (s *ReviewSuite) TestValidatorRefusesWhatTheGateMustNotTake() {
@@ -344,4 +383,31 @@ var quietLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Std
 
 func workflowRegisterOptions(name string) workflow.RegisterOptions {
 	return workflow.RegisterOptions{Name: name}
+}
+
+// An activity result over the payload limit is not retried for ever: the
+// review says so on its packet and to its owner, and ends.
+func (s *ReviewSuite) TestEvidenceTooLargeIsRefusedVisibly() {
+	calls := 0
+	s.env.OnActivity(ActGatherEvidence, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
+			calls++
+			// What the SDK reports for a result over the namespace's limit.
+			return review.Evidence{}, temporal.NewApplicationError("[TMPRL1103] Attempted to upload payloads with size that exceeded the error limit.", ErrPayloadTooLarge)
+		})
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+
+	s.True(s.env.IsWorkflowCompleted())
+	err := s.env.GetWorkflowError()
+	s.Require().Error(err)
+	s.Contains(err.Error(), "evidence too large to carry")
+	s.Equal(1, calls, "a payload over the limit is not retried")
+	s.Require().NotEmpty(s.acts.packets, "the packet is saved, so the review's page shows why")
+	p := s.acts.packets[len(s.acts.packets)-1]
+	s.Equal(review.Drafting, p.State)
+	s.Nil(p.Draft)
+	s.Contains(p.Failure, "evidence too large to carry: [TMPRL1103]")
+	s.Require().Len(s.acts.notices, 1)
+	s.Equal("dana", s.acts.notices[0].To)
+	s.Contains(s.acts.notices[0].Message, "cannot go on")
 }

@@ -22,8 +22,9 @@ import (
 func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult, error) {
 	logger := workflow.GetLogger(ctx)
 	ingestCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
+		StartToCloseTimeout:    30 * time.Minute,
+		ScheduleToCloseTimeout: 3 * time.Hour, // five attempts and their backoff
+		HeartbeatTimeout:       time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        time.Minute,
@@ -118,9 +119,10 @@ const startBatch = 200
 // activities, startBatch at a time, all batches at once.
 func startReviews(ctx workflow.Context, in review.ScanInput, cycle string, candidates []review.Candidate, res *review.ScanResult) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+		StartToCloseTimeout:    10 * time.Minute,
+		ScheduleToCloseTimeout: DefaultScheduleToClose,
+		HeartbeatTimeout:       time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	var futures []workflow.Future
 	for lo := 0; lo < len(candidates); lo += startBatch {

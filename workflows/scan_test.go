@@ -33,6 +33,7 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 	ts.SetLogger(quietLogger)
 	env := ts.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
+	defer watchBounds(t, env)() // every activity of the scan has a schedule-to-close bound
 
 	ing.BatchID, ing.AsOf, ing.Rows = "batch-1", "2026-11-16", 60
 	ing.Rejected = []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}
