@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -208,7 +209,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		llm := worker.New(c, cfg.Temporal.LLMTaskQueue, worker.Options{
 			TaskQueueActivitiesPerSecond: float64(cfg.LLM.RequestsPerMinute) / 60,
 		})
-		llm.RegisterActivity(acts)
+		// Only drafting: any other activity scheduled there by mistake
+		// would wait behind the LLM's rate limit.
+		llm.RegisterActivityWithOptions(acts.Draft, activity.RegisterOptions{Name: workflows.ActDraft})
 		if err := llm.Start(); err != nil {
 			return fmt.Errorf("start LLM worker: %w", err)
 		}
