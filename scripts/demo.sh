@@ -87,10 +87,13 @@ first=$(bin/starter reviews list --state awaiting_approval --json | sed -n 's/.*
 owner=$(bin/starter reviews list --state awaiting_approval --json | sed -n 's/.*"owner": "\(.*\)".*/\1/p' | head -1)
 cat <<NEXT
 
-The worker keeps running. Next:
-  bin/starter review show $first
-  bin/starter review approve $first --as $owner --note "calling the sponsor today"
+The worker keeps running. Next, as a team:
+  bin/starter users add $owner --role csm --password-stdin     # type a password (10+ characters), then Enter
+  bin/starter users add cs-lead --role leader --password-stdin
+  open ${pages_url:-http://$http_addr}, sign in as $owner and decide $first on its page
+  export CHURNWATCH_SERVER_URL=${pages_url:-http://$http_addr} CHURNWATCH_TOKEN=\$(bin/starter users token $owner)
+  bin/starter review approve $first --note "calling the sponsor today"   # the same, from a script
   bin/starter summary --format md
-  open ${pages_url:-http://$http_addr} (the review pages)${ui_url:+ or $ui_url (the Temporal Web UI)}
-  make stop
+${ui_url:+  open $ui_url (the Temporal Web UI, read-only)
+}  make stop
 NEXT
