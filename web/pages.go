@@ -213,7 +213,7 @@ func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
 		Drafting:   p.State == review.Drafting || p.Draft == nil,
 		DecisionID: uuid.NewString(),
 		Timeline:   events,
-		Progress:   []review.EventKind{review.EventOutreachSent, review.EventCustomerResponded},
+		Progress:   progressLeft(events),
 		Outcomes:   []review.OutcomeKind{review.Saved, review.Churned, review.StillAtRisk, review.FalsePositive},
 		CanFollow:  p.Outcome == nil && (p.State == review.ActionAssigned || p.State == review.AwaitingOutcome),
 
@@ -221,6 +221,18 @@ func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CanDecide = !d.Drafting && p.Decision == nil && p.State == review.AwaitingApproval
 	s.render(w, r, http.StatusOK, "packet.html", p.AccountName+" · "+p.Cycle, d)
+}
+
+// progressLeft is the progress a person may still record: outreach_sent
+// once (Churnwatch records it itself when it sends the approved email), and
+// customer_responded as often as the customer answers.
+func progressLeft(events []review.Event) []review.EventKind {
+	for _, e := range events {
+		if e.Kind == review.EventOutreachSent {
+			return []review.EventKind{review.EventCustomerResponded}
+		}
+	}
+	return []review.EventKind{review.EventOutreachSent, review.EventCustomerResponded}
 }
 
 // refusal answers a page request the decision service refused.

@@ -375,3 +375,16 @@ func TestInboxIsOrderedAndPaged(t *testing.T) {
 		t.Errorf("mia filtering on another team: %d", code)
 	}
 }
+
+// TestOutreachSentIsRecordedOnce: once outreach_sent is on the timeline
+// (recorded by a person or by Churnwatch sending the email), the page no
+// longer offers it, so the summary never counts one outreach twice.
+func TestOutreachSentIsRecordedOnce(t *testing.T) {
+	if got := progressLeft(nil); len(got) != 2 {
+		t.Errorf("before any progress: %v", got)
+	}
+	got := progressLeft([]review.Event{{Kind: review.EventFlagged}, {Kind: review.EventOutreachSent, Actor: "churnwatch"}})
+	if len(got) != 1 || got[0] != review.EventCustomerResponded {
+		t.Errorf("after outreach_sent: %v", got)
+	}
+}
