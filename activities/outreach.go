@@ -20,13 +20,15 @@ import (
 // in the user record (notify.smtp.from, the envelope sender, stands in when
 // they have none), the subject and body exactly as approved.
 //
-// It sends at most once per review, across retries and restarts: it claims
-// the send in the store before speaking SMTP. A review already sent
-// answers with the recorded Message-ID and sends nothing. A claim still
-// "sending" was left by an attempt that never said how it ended (a kill -9
-// between the claim and the server's answer): the customer may have the
-// email, so it is not sent again, and the error says delivery is unknown.
-// For an email to a customer a duplicate is worse than a CSM told to check.
+// It sends once per review, across retries and restarts: it claims the
+// send in the store before speaking SMTP and marks the moment the message
+// itself goes to the server. A review already sent answers with the
+// recorded Message-ID and sends nothing. A claim a crash left before that
+// moment is taken over once the attempt is surely gone (outreachClaimLife):
+// the server never had the message, so sending it now sends it once. Only a
+// crash inside the hand-over itself leaves delivery unknown: the email is
+// then not sent again and the CSM is told to check, because for an email to
+// a customer a duplicate is worse than a CSM told to check.
 func (a *Activities) SendOutreach(ctx context.Context, in workflows.OutreachRequest) (workflows.OutreachResult, error) {
 	res := workflows.OutreachResult{To: in.To}
 	if a.Mail == nil || a.Policy == nil || !a.Policy.SendOutreach {
@@ -37,7 +39,9 @@ func (a *Activities) SendOutreach(ctx context.Context, in workflows.OutreachRequ
 		return res, err
 	}
 	res.MessageID = a.Mail.MessageID(m.Key)
-	rec, claimed, err := a.Store.ClaimOutreach(ctx, store.Outreach{ReviewID: in.ReviewID, To: in.To, MessageID: res.MessageID, ClaimedAt: time.Now().UTC()})
+	now := time.Now().UTC()
+	rec, claimed, err := a.Store.ClaimOutreach(ctx, store.Outreach{ReviewID: in.ReviewID, To: in.To, MessageID: res.MessageID, ClaimedAt: now},
+		now.Add(-outreachClaimLife))
 	if err != nil {
 		return res, err
 	}
@@ -49,6 +53,7 @@ func (a *Activities) SendOutreach(ctx context.Context, in workflows.OutreachRequ
 			rec.To, rec.ClaimedAt.Format(time.RFC3339))
 		return res, temporal.NewNonRetryableApplicationError(msg, workflows.ErrOutreachUnknown, nil)
 	}
+	m.BeforeData = func() error { return a.Store.MarkOutreachHandingOver(ctx, in.ReviewID) }
 	if err := a.Mail.Send(ctx, m); err != nil {
 		return res, a.outreachNotSent(ctx, in, err)
 	}
@@ -102,6 +107,12 @@ func (a *Activities) outreachNotSent(ctx context.Context, in workflows.OutreachR
 	}
 	return fmt.Errorf("send the outreach to %s: %w", in.To, err)
 }
+
+// outreachClaimLife is how old a claim that never reached the hand-over
+// must be before another attempt takes it: longer than one SMTP exchange
+// can run (notify.timeout), shorter than the activity's start-to-close, so
+// the retry after a crash finds it free.
+const outreachClaimLife = time.Minute
 
 func outreachRefused(err error) error {
 	return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrOutreachRefused, nil)

@@ -122,23 +122,52 @@ func TestSendOutreachRefusesWhenOff(t *testing.T) {
 	}
 }
 
-// TestSendOutreachAfterACrash: a claim left "sending" (the worker killed
-// between the claim and the server's answer) is never sent again: the
-// activity says delivery is unknown, for good.
+// TestSendOutreachAfterACrash: a claim a crash left inside the hand-over
+// (the message may be with the server) is never sent again: delivery is
+// unknown, for good. A claim a crash left before the hand-over is taken
+// over once it is older than one attempt can live, and sent exactly once.
 func TestSendOutreachAfterACrash(t *testing.T) {
 	mp := mailpit.Start(t, mailpit.Options{})
 	a, send := outreachActivities(t, mp)
+	ctx := context.Background()
 	in := outreachRequest("dana")
-	claimedAt := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
-	if _, claimed, err := a.Store.ClaimOutreach(context.Background(), store.Outreach{ReviewID: in.ReviewID, To: in.To, MessageID: "<x@example.com>", ClaimedAt: claimedAt}); err != nil || !claimed {
+	claimedAt := time.Now().UTC().Add(-10 * time.Minute)
+	if _, claimed, err := a.Store.ClaimOutreach(ctx, store.Outreach{ReviewID: in.ReviewID, To: in.To, MessageID: "<x@example.com>", ClaimedAt: claimedAt}, time.Time{}); err != nil || !claimed {
 		t.Fatal(claimed, err)
+	}
+	if err := a.Store.MarkOutreachHandingOver(ctx, in.ReviewID); err != nil {
+		t.Fatal(err)
 	}
 	_, err := send(in)
 	if errorType(err) != workflows.ErrOutreachUnknown || !strings.Contains(err.Error(), "delivery unknown after a crash") {
-		t.Errorf("a leftover claim: %v", err)
+		t.Errorf("a claim left in the hand-over: %v", err)
 	}
 	if got := mp.Messages(t); len(got) != 0 {
 		t.Errorf("received %d messages", len(got))
+	}
+
+	// Killed before the hand-over: a fresh claim is an attempt that may
+	// still run, an old one is gone and its send is taken over once.
+	in = outreachRequest("dana")
+	in.ReviewID += "-2"
+	if _, claimed, err := a.Store.ClaimOutreach(ctx, store.Outreach{ReviewID: in.ReviewID, To: in.To, MessageID: "<y@example.com>", ClaimedAt: time.Now().UTC()}, time.Time{}); err != nil || !claimed {
+		t.Fatal(claimed, err)
+	}
+	if _, err := send(in); errorType(err) != workflows.ErrOutreachUnknown {
+		t.Errorf("a claim still young: %v, want no send", err)
+	}
+	if _, _, err := a.Store.ClaimOutreach(ctx, store.Outreach{ReviewID: in.ReviewID + "-3", To: in.To, ClaimedAt: claimedAt}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	in.ReviewID += "-3"
+	if _, err := send(in); err != nil {
+		t.Fatalf("a claim left before the hand-over: %v", err)
+	}
+	if _, err := send(in); err != nil {
+		t.Fatalf("the retry after the send: %v", err)
+	}
+	if got := mp.Messages(t); len(got) != 1 {
+		t.Errorf("received %d messages, want exactly one", len(got))
 	}
 }
 

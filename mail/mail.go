@@ -87,6 +87,12 @@ type Message struct {
 	// a customer): it carries no Auto-Submitted header, which would file it
 	// as machine-made.
 	Personal bool
+	// BeforeData, when set, runs after the server accepted the sender and
+	// the recipient and before the message itself is handed over; an error
+	// stops the send there. Until it runs, the server has nothing it could
+	// deliver, so a caller that records the moment knows whether a send cut
+	// short by a crash may be tried again.
+	BeforeData func() error `json:"-"`
 }
 
 // ErrRejected marks an answer no retry can change: the server refused the
@@ -137,14 +143,14 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	if err := s.send(ctx, from.Address, to.Address, data); err != nil {
+	if err := s.send(ctx, from.Address, to.Address, data, m.BeforeData); err != nil {
 		return s.scrub(fmt.Errorf("send mail via %s: %w", s.Addr, err))
 	}
 	return nil
 }
 
 // send speaks SMTP to the server within the timeout.
-func (s *Sender) send(ctx context.Context, from, to string, data []byte) error {
+func (s *Sender) send(ctx context.Context, from, to string, data []byte, beforeData func() error) error {
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -173,7 +179,7 @@ func (s *Sender) send(ctx context.Context, from, to string, data []byte) error {
 		return describe("greeting", err, timeout)
 	}
 	defer c.Close()
-	return s.converse(c, host, from, to, data, timeout)
+	return s.converse(c, host, from, to, data, beforeData, timeout)
 }
 
 // describe names the step that failed, marks a 5xx reply as ErrRejected
@@ -190,7 +196,7 @@ func describe(what string, err error, timeout time.Duration) error {
 }
 
 // converse upgrades, authenticates and hands the message over.
-func (s *Sender) converse(c *smtp.Client, host, from, to string, data []byte, timeout time.Duration) error {
+func (s *Sender) converse(c *smtp.Client, host, from, to string, data []byte, beforeData func() error, timeout time.Duration) error {
 	step := func(what string, err error) error { return describe(what, err, timeout) }
 	if s.StartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
@@ -219,6 +225,11 @@ func (s *Sender) converse(c *smtp.Client, host, from, to string, data []byte, ti
 	}
 	if err := c.Rcpt(to); err != nil {
 		return step("RCPT TO", err)
+	}
+	if beforeData != nil {
+		if err := beforeData(); err != nil {
+			return fmt.Errorf("before DATA: %w", err)
+		}
 	}
 	w, err := c.Data()
 	if err != nil {

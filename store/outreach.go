@@ -12,10 +12,14 @@ import (
 type OutreachState string
 
 const (
-	// OutreachSending is claimed: the SMTP exchange started and has not
-	// been seen to end. A claim left over by a crash stays sending: whether
-	// the customer got the email is unknown, and it is never sent again.
+	// OutreachSending is claimed: the SMTP exchange started, and the
+	// message itself has not been handed to the server. A claim a crash
+	// left here can be taken again: the server has nothing to deliver.
 	OutreachSending OutreachState = "sending"
+	// OutreachHandingOver is the moment the message itself goes to the
+	// server. A claim a crash left here is never sent again: the customer
+	// may have the email, and the CSM is told to check.
+	OutreachHandingOver OutreachState = "handing_over"
 	// OutreachSent is handed to the mail server.
 	OutreachSent OutreachState = "sent"
 )
@@ -36,8 +40,12 @@ type Outreach struct {
 type OutreachRecord interface {
 	// ClaimOutreach records o as sending unless the review already has a
 	// record; then it writes nothing and returns that record with claimed
-	// false.
-	ClaimOutreach(ctx context.Context, o Outreach) (rec Outreach, claimed bool, err error)
+	// false. A record still sending (never handed over) and claimed before
+	// staleBefore belongs to an attempt that is gone: it is taken over.
+	ClaimOutreach(ctx context.Context, o Outreach, staleBefore time.Time) (rec Outreach, claimed bool, err error)
+	// MarkOutreachHandingOver records that the message itself is about to
+	// go to the server.
+	MarkOutreachHandingOver(ctx context.Context, reviewID string) error
 	// MarkOutreachSent moves a review's claim to sent; ErrNotFound when
 	// the review has no record.
 	MarkOutreachSent(ctx context.Context, reviewID string, at time.Time) error
@@ -46,7 +54,7 @@ type OutreachRecord interface {
 	ReleaseOutreach(ctx context.Context, reviewID string) error
 }
 
-func (s *sqlStore) ClaimOutreach(ctx context.Context, o Outreach) (Outreach, bool, error) {
+func (s *sqlStore) ClaimOutreach(ctx context.Context, o Outreach, staleBefore time.Time) (Outreach, bool, error) {
 	if o.ReviewID == "" {
 		return o, false, errors.New("claim outreach: empty review ID")
 	}
@@ -65,6 +73,17 @@ func (s *sqlStore) ClaimOutreach(ctx context.Context, o Outreach) (Outreach, boo
 	n, err := res.RowsAffected()
 	if err != nil {
 		return o, false, fmt.Errorf("claim outreach of %s: %w", o.ReviewID, err)
+	}
+	if n == 0 && !staleBefore.IsZero() {
+		res, err = tx.ExecContext(ctx, `UPDATE outreach_sends SET recipient = $1, message_id = $2, claimed_at = $3
+			WHERE review_id = $4 AND state = $5 AND claimed_at < $6`,
+			o.To, o.MessageID, s.d.timeArg(o.ClaimedAt), o.ReviewID, string(OutreachSending), s.d.timeArg(staleBefore))
+		if err != nil {
+			return o, false, fmt.Errorf("take over the outreach claim of %s: %w", o.ReviewID, err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return o, false, fmt.Errorf("take over the outreach claim of %s: %w", o.ReviewID, err)
+		}
 	}
 	rec, err := readOutreach(ctx, tx, o.ReviewID)
 	if err != nil {
@@ -103,10 +122,28 @@ func (s *sqlStore) MarkOutreachSent(ctx context.Context, reviewID string, at tim
 	return nil
 }
 
+func (s *sqlStore) MarkOutreachHandingOver(ctx context.Context, reviewID string) error {
+	defer s.lockWrites()()
+	res, err := s.db.ExecContext(ctx, `UPDATE outreach_sends SET state = $1 WHERE review_id = $2 AND state = $3`,
+		string(OutreachHandingOver), reviewID, string(OutreachSending))
+	if err != nil {
+		return fmt.Errorf("mark outreach of %s handing over: %w", reviewID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("mark outreach of %s handing over: %w", reviewID, err)
+	} else if n == 0 {
+		// Another attempt took the claim over: this one must not send.
+		return fmt.Errorf("mark outreach of %s handing over: the claim is no longer this attempt's", reviewID)
+	}
+	return nil
+}
+
 func (s *sqlStore) ReleaseOutreach(ctx context.Context, reviewID string) error {
 	defer s.lockWrites()()
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM outreach_sends WHERE review_id = $1 AND state = $2`,
-		reviewID, string(OutreachSending)); err != nil {
+	// Released only for a send the server is known not to have taken whole,
+	// so a claim handing over may go too.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM outreach_sends WHERE review_id = $1 AND state IN ($2, $3)`,
+		reviewID, string(OutreachSending), string(OutreachHandingOver)); err != nil {
 		return fmt.Errorf("release outreach of %s: %w", reviewID, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestSQLiteOutreach(t *testing.T) {
@@ -31,7 +32,7 @@ func testOutreach(t *testing.T, st Store) {
 	claims := make(chan bool, 8)
 	for range cap(claims) {
 		wg.Go(func() {
-			_, claimed, err := st.ClaimOutreach(ctx, o)
+			_, claimed, err := st.ClaimOutreach(ctx, o, time.Time{})
 			if err != nil {
 				t.Error(err)
 			}
@@ -52,7 +53,7 @@ func testOutreach(t *testing.T, st Store) {
 
 	other := o
 	other.To, other.MessageID = "eve@example.com", "<2@example.com>"
-	rec, claimed, err := st.ClaimOutreach(ctx, other)
+	rec, claimed, err := st.ClaimOutreach(ctx, other, time.Time{})
 	if err != nil || claimed || rec.State != OutreachSending || rec.To != o.To || rec.MessageID != o.MessageID || !rec.ClaimedAt.Equal(t0) {
 		t.Fatalf("a second claim: %+v %v %v", rec, claimed, err)
 	}
@@ -60,7 +61,7 @@ func testOutreach(t *testing.T, st Store) {
 	if err := st.ReleaseOutreach(ctx, o.ReviewID); err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, err := st.ClaimOutreach(ctx, o); err != nil || !claimed {
+	if _, claimed, err := st.ClaimOutreach(ctx, o, time.Time{}); err != nil || !claimed {
 		t.Fatalf("a claim after a release: %v %v", claimed, err)
 	}
 	sentAt := t0.Add(3e9)
@@ -70,7 +71,7 @@ func testOutreach(t *testing.T, st Store) {
 	if err := st.ReleaseOutreach(ctx, o.ReviewID); err != nil {
 		t.Fatal(err)
 	}
-	rec, claimed, err = st.ClaimOutreach(ctx, other)
+	rec, claimed, err = st.ClaimOutreach(ctx, other, time.Time{})
 	if err != nil || claimed || rec.State != OutreachSent || rec.MessageID != o.MessageID || !rec.SentAt.Equal(sentAt) {
 		t.Fatalf("a claim after the send: %+v %v %v (a release must not undo a send)", rec, claimed, err)
 	}
