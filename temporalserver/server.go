@@ -54,6 +54,10 @@ type Options struct {
 	// reset and start workflows. Off, the UI only reads: an Update from it
 	// could decide a review as anyone, past the worker's check of who decides.
 	UIWritable bool
+	// UICodecEndpoint, when set, is the codec server the Web UI asks to
+	// decode the payloads it shows (the worker's /codec, behind the team's
+	// sign-in): the browser calls it with its cookies.
+	UICodecEndpoint string
 }
 
 // Server is a running embedded Temporal server.
@@ -198,6 +202,9 @@ func uiConfig(opts Options, grpcAddress string) *uiconfig.Config {
 		BatchActionsDisabled:      readOnly,
 		StartWorkflowDisabled:     readOnly,
 		ActivityCommandsDisabled:  readOnly,
+		// The codec server signs people in by the pages' session cookie,
+		// so the browser must send it; the UI has no access token to pass.
+		Codec: uiconfig.Codec{Endpoint: opts.UICodecEndpoint, IncludeCredentials: opts.UICodecEndpoint != ""},
 	}
 }
 

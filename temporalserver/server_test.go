@@ -27,3 +27,15 @@ func TestUIConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestUICodecConfig checks that the UI decodes through the worker's codec
+// endpoint with the browser's cookies, and through nothing without one.
+func TestUICodecConfig(t *testing.T) {
+	c := uiConfig(Options{UIPort: 8233, UICodecEndpoint: "http://127.0.0.1:8080/codec"}, "127.0.0.1:7233")
+	if c.Codec.Endpoint != "http://127.0.0.1:8080/codec" || !c.Codec.IncludeCredentials || c.Codec.PassAccessToken {
+		t.Errorf("codec %+v", c.Codec)
+	}
+	if c := uiConfig(Options{UIPort: 8233}, "127.0.0.1:7233"); c.Codec.Endpoint != "" || c.Codec.IncludeCredentials {
+		t.Errorf("without an endpoint: codec %+v", c.Codec)
+	}
+}

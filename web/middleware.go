@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,10 +89,21 @@ func (s *Server) csrfToken(r *http.Request) string {
 }
 
 // checkCSRF refuses every POST whose csrf_token is not the session's, and
-// every form over maxFormBytes, before a handler sees it.
+// every form over maxFormBytes, before a handler sees it. The payload
+// codec's JSON calls (/codec/, when served) come from the Temporal Web UI,
+// which has no form token: their Origin must be the UI's instead.
 func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.codecOrigins != nil && strings.HasPrefix(r.URL.Path, "/codec/") {
+			if origin := r.Header.Get("Origin"); !s.codecOrigins[origin] {
+				s.record(r.Context(), review.EventRefused, s.sessions.GetString(r.Context(), sessionUser), "", "403: payload codec called from origin "+strconv.Quote(origin))
+				apiError(w, http.StatusForbidden, "the payload codec answers the Temporal Web UI's origin only")
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -129,23 +141,36 @@ func userFrom(ctx context.Context) (identity.User, bool) {
 // are sent to sign in.
 func (s *Server) requireUser(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name := s.sessions.GetString(r.Context(), sessionUser)
-		if name == "" {
-			s.toLogin(w, r)
-			return
-		}
-		u, err := s.Store.User(r.Context(), name)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-			_ = s.sessions.Destroy(r.Context())
-			s.toLogin(w, r)
-			return
-		}
+		u, ok, err := s.signedIn(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		if !ok {
+			s.toLogin(w, r)
+			return
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 	}
+}
+
+// signedIn is the session's user, read fresh from the record; not ok (and
+// the session ended) when nobody is signed in or the user is gone or
+// disabled.
+func (s *Server) signedIn(r *http.Request) (identity.User, bool, error) {
+	name := s.sessions.GetString(r.Context(), sessionUser)
+	if name == "" {
+		return identity.User{}, false, nil
+	}
+	u, err := s.Store.User(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		_ = s.sessions.Destroy(r.Context())
+		return identity.User{}, false, nil
+	}
+	if err != nil {
+		return identity.User{}, false, err
+	}
+	return u, true, nil
 }
 
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {

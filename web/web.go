@@ -29,6 +29,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/churnwatch/churnwatch/chart"
+	"github.com/churnwatch/churnwatch/codec"
 	"github.com/churnwatch/churnwatch/decision"
 	"github.com/churnwatch/churnwatch/identity"
 	"github.com/churnwatch/churnwatch/prompts"
@@ -76,6 +77,9 @@ type Config struct {
 	// SendOutreach is the worker's notify.send_outreach: the decision form
 	// asks where Churnwatch sends the approved outreach.
 	SendOutreach bool
+	// UIPort is the embedded Temporal Web UI's port on 127.0.0.1: with a
+	// Codec, pages opened from it may call /codec/.
+	UIPort int
 }
 
 // Server serves the pages and the API.
@@ -89,9 +93,13 @@ type Server struct {
 	// TeamOf names a CSM's manager, from the user record and config, for
 	// the dashboard's teams; nil groups everybody in one team.
 	TeamOf func(ctx context.Context, owner string) string
+	// Codec, with Config.UIPort, is served to the Temporal Web UI at
+	// /codec/ for leaders and admins; nil serves no codec.
+	Codec *codec.AESGCM
 
-	sessions *scs.SessionManager
-	logins   *limiter
+	sessions     *scs.SessionManager
+	logins       *limiter
+	codecOrigins map[string]bool // the Web UI's origins; nil: no /codec/
 }
 
 // Handler returns the pages and the API behind the middleware: the Host
@@ -109,12 +117,14 @@ func (s *Server) Handler(mux *http.ServeMux) http.Handler {
 	s.sessions.Cookie.Secure = strings.HasPrefix(s.Config.PublicURL, "https://")
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.fail(w, r, err) }
 	s.logins = newLimiter(s.Config.LoginAttemptsPerMinute)
+	s.codecOrigins = s.uiOrigins()
 
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.registerAuth(mux)
 	s.registerPages(mux)
 	s.registerAPI(mux)
+	s.registerCodec(mux)
 
 	// The API takes bearer tokens, not cookies, and Slack signs what it
 	// sends to /slack/: both skip sessions and CSRF.

@@ -34,7 +34,9 @@ type fixture struct {
 	s   *Server
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+// newFixture serves the fixture with cfg; each opt may set the Server's
+// other fields before it serves.
+func newFixture(t *testing.T, cfg Config, opts ...func(*Server)) *fixture {
 	t.Helper()
 	identity.PasswordCost = bcrypt.MinCost
 	ctx := context.Background()
@@ -76,6 +78,9 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := &Server{Store: st, Decisions: &decision.Service{Store: st, Leaders: []string{"lee"}, Logger: quiet}, Config: cfg, Logger: quiet}
+	for _, opt := range opts {
+		opt(s)
+	}
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config.Handler = s.Handler(mux)

@@ -137,4 +137,8 @@ func TestLLMFailuresStillReachTheGate(t *testing.T) {
 	if !sawA1001 {
 		t.Error("A-1001 was never sent to the LLM, so its redaction was not exercised")
 	}
+	if *recordHistories {
+		// A-1001's drafting failed on every attempt and fell back offline.
+		writeHistory(t, c, review.ID("A-1001", res.AsOf), "../workflows/testdata/review_llm_fallback.json")
+	}
 }

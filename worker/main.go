@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/churnwatch/churnwatch/activities"
+	"github.com/churnwatch/churnwatch/codec"
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/decision"
 	"github.com/churnwatch/churnwatch/draft"
@@ -117,6 +118,13 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 	}
 	defer srvHTTP.Close()
 
+	// With a payload key the Web UI decodes what it shows through the
+	// pages' /codec/, as the leader signed in to them (web.Server.Codec).
+	uiPort, uiCodec := 0, ""
+	if cfg.Temporal.PayloadKey != "" {
+		_, port, _ := net.SplitHostPort(srvHTTP.Addr)
+		uiCodec = "http://" + net.JoinHostPort("127.0.0.1", port) + "/codec"
+	}
 	if cfg.Temporal.Address == "" {
 		logger.Info("starting embedded Temporal server", "data_dir", cfg.DataDir, "port", cfg.Temporal.Port)
 		srv, err := temporalserver.Start(temporalserver.Options{
@@ -127,6 +135,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 			LogLevel:         serverLogLevel(cfg.Log.Level),
 			UIPort:           cfg.Temporal.UIPort,
 			UIWritable:       cfg.Temporal.UIWritable,
+			UICodecEndpoint:  uiCodec,
 		})
 		if err != nil {
 			return err
@@ -137,6 +146,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 			logger.Warn("Temporal Web UI not served; the worker runs on without it", "error", err)
 		} else if url != "" {
 			logger.Info("Temporal Web UI", "url", url)
+			uiPort = cfg.Temporal.UIPort
 		}
 	}
 
@@ -165,6 +175,13 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	pages.Decisions.Metrics = m
+	if uiPort != 0 && uiCodec != "" {
+		if pages.Codec, err = codec.New(cfg.Temporal.PayloadKey); err != nil {
+			return fmt.Errorf("temporal.payload_key: %w", err)
+		}
+		pages.Config.UIPort = uiPort
+		logger.Info("payload codec for the Temporal Web UI (leaders and admins)", "url", uiCodec)
+	}
 	h = pages.Handler(mux)
 	root.Store(&h)
 	go pages.CleanSessions(ctx, time.Hour)
