@@ -145,26 +145,9 @@ func scanUploads(rows *sql.Rows, withContent bool) ([]Upload, error) {
 }
 
 func (s *sqlStore) SaveInboxBatch(ctx context.Context, b Batch, rows []snapshot.Snapshot, uploadIDs []string, scanID string) error {
-	files, blobs, err := encodeBatch(b, rows)
-	if err != nil {
-		return err
-	}
-	defer s.lockWrites()()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save inbox batch %s: %w", b.ID, err)
-	}
-	defer tx.Rollback()
-	if err := s.saveBatchTx(ctx, tx, b, files, rows, blobs); err != nil {
-		return fmt.Errorf("save inbox batch %s: %w", b.ID, err)
-	}
-	if err := s.consumeUploads(ctx, tx, b.ID, scanID, b.IngestedAt, uploadIDs); err != nil {
-		return fmt.Errorf("save inbox batch %s: %w", b.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save inbox batch %s: %w", b.ID, err)
-	}
-	return nil
+	return s.saveBatch(ctx, "save inbox batch", b, rows, func(tx *sql.Tx) error {
+		return s.consumeUploads(ctx, tx, b.ID, scanID, b.IngestedAt, uploadIDs)
+	})
 }
 
 // consumeUploads marks the uploads consumed by batchID in tx. Each must be

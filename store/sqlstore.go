@@ -85,6 +85,12 @@ func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, table string, col
 }
 
 func (s *sqlStore) SaveBatch(ctx context.Context, b Batch, rows []snapshot.Snapshot) error {
+	return s.saveBatch(ctx, "save batch", b, rows, nil)
+}
+
+// saveBatch saves a batch and its rows in one transaction, with also (when
+// set) run in the same transaction: what makes the batch's saving count.
+func (s *sqlStore) saveBatch(ctx context.Context, what string, b Batch, rows []snapshot.Snapshot, also func(*sql.Tx) error) error {
 	files, blobs, err := encodeBatch(b, rows)
 	if err != nil {
 		return err
@@ -92,14 +98,19 @@ func (s *sqlStore) SaveBatch(ctx context.Context, b Batch, rows []snapshot.Snaps
 	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
+		return fmt.Errorf("%s %s: %w", what, b.ID, err)
 	}
 	defer tx.Rollback()
 	if err := s.saveBatchTx(ctx, tx, b, files, rows, blobs); err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
+		return fmt.Errorf("%s %s: %w", what, b.ID, err)
+	}
+	if also != nil {
+		if err := also(tx); err != nil {
+			return fmt.Errorf("%s %s: %w", what, b.ID, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save batch %s: %w", b.ID, err)
+		return fmt.Errorf("%s %s: %w", what, b.ID, err)
 	}
 	return nil
 }
