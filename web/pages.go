@@ -249,35 +249,39 @@ func (s *Server) refusal(w http.ResponseWriter, r *http.Request, err error) {
 // confirmed cause, and where Churnwatch sends the outreach) or reject with a
 // reason, as the signed-in user.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
-	u, _ := userFrom(r.Context())
-	f := r.PostForm
-	req := decision.Request{Decision: f.Get("decision"), Cause: f.Get("cause"), Reason: f.Get("reason"), Note: f.Get("note"),
-		OutreachTo: f.Get("outreach_to"), SendMyself: f.Get("send_myself") != ""}
-	if f.Has("outreach_subject") || f.Has("outreach_body") {
-		req.Outreach = &review.Email{Subject: f.Get("outreach_subject"), Body: f.Get("outreach_body")}
-	}
-	id := reviewID(r)
-	if _, err := s.Decisions.Decide(r.Context(), u, id, req, f.Get("decision_id")); err != nil {
-		s.refusal(w, r, err)
-		return
-	}
-	http.Redirect(w, r, review.PagePath(id), http.StatusSeeOther)
+	s.act(w, r, func(ctx context.Context, u identity.User, id string, f url.Values) error {
+		req := decision.Request{Decision: f.Get("decision"), Cause: f.Get("cause"), Reason: f.Get("reason"), Note: f.Get("note"),
+			OutreachTo: f.Get("outreach_to"), SendMyself: f.Get("send_myself") != ""}
+		if f.Has("outreach_subject") || f.Has("outreach_body") {
+			req.Outreach = &review.Email{Subject: f.Get("outreach_subject"), Body: f.Get("outreach_body")}
+		}
+		_, err := s.Decisions.Decide(ctx, u, id, req, f.Get("decision_id"))
+		return err
+	})
 }
 
+// progress takes form#progress: outreach_sent or customer_responded.
 func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
-	u, _ := userFrom(r.Context())
-	id := reviewID(r)
-	if _, err := s.Decisions.Progress(r.Context(), u, id, r.PostForm.Get("event"), r.PostForm.Get("note"), r.PostForm.Get("decision_id")); err != nil {
-		s.refusal(w, r, err)
-		return
-	}
-	http.Redirect(w, r, review.PagePath(id), http.StatusSeeOther)
+	s.act(w, r, func(ctx context.Context, u identity.User, id string, f url.Values) error {
+		_, err := s.Decisions.Progress(ctx, u, id, f.Get("event"), f.Get("note"), f.Get("decision_id"))
+		return err
+	})
 }
 
+// outcome takes form#outcome: what happened to the account.
 func (s *Server) outcome(w http.ResponseWriter, r *http.Request) {
+	s.act(w, r, func(ctx context.Context, u identity.User, id string, f url.Values) error {
+		_, err := s.Decisions.Outcome(ctx, u, id, f.Get("result"), f.Get("note"), f.Get("decision_id"))
+		return err
+	})
+}
+
+// act runs one of the review's forms as the signed-in user and sends the
+// browser back to the review, or answers the refusal.
+func (s *Server) act(w http.ResponseWriter, r *http.Request, do func(ctx context.Context, u identity.User, id string, f url.Values) error) {
 	u, _ := userFrom(r.Context())
 	id := reviewID(r)
-	if _, err := s.Decisions.Outcome(r.Context(), u, id, r.PostForm.Get("result"), r.PostForm.Get("note"), r.PostForm.Get("decision_id")); err != nil {
+	if err := do(r.Context(), u, id, r.PostForm); err != nil {
 		s.refusal(w, r, err)
 		return
 	}
