@@ -121,7 +121,14 @@ func (a *Activities) reviewRunning(ctx context.Context, r store.Reservation) (bo
 	case err != nil:
 		return false, fmt.Errorf("describe review %s: %w", r.ReviewID, err)
 	}
-	return desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	status := desc.GetWorkflowExecutionInfo().GetStatus()
+	if status == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW && r.RunID != "" {
+		// A review waiting long continues as new: its latest run is the
+		// review now, and holds the account while it runs.
+		r.RunID = ""
+		return a.reviewRunning(ctx, r)
+	}
+	return status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // releaseClosed frees the account of a review that closed or was rejected.

@@ -95,6 +95,21 @@ type ReviewInput struct {
 	Tier        risk.Tier `json:"tier"`
 	Score       int       `json:"score"`
 	Policy      Policy    `json:"policy"`
+	// Resume is set when a review continues as new to keep its history
+	// short: the run starts from it instead of gathering and drafting.
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume is what a review that continued as new carries to its next run,
+// so nothing is lost: the packet (its drafts, reminders and escalation
+// level), the per-kind event counters, and the time left of the wait it was
+// in. Packet.State says which wait: awaiting_approval is the decision gate,
+// action_assigned the wait for the follow-up date, awaiting_outcome the
+// chase for the outcome.
+type Resume struct {
+	Packet Packet            `json:"packet"`
+	Seq    map[EventKind]int `json:"seq"`
+	Wait   time.Duration     `json:"wait"`
 }
 
 // Item is one review as lists show it: `starter reviews list --json` and

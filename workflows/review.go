@@ -30,6 +30,9 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	// The run ID only goes into activity inputs (event keys), which replay
 	// does not compare: no version gate needed.
 	r := &reviewRun{in: in, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID, seq: map[review.EventKind]int{}}
+	if in.Resume != nil {
+		return r.resume(ctx)
+	}
 	r.packet = review.Packet{
 		ReviewID:    in.ReviewID,
 		AccountID:   in.AccountID,
@@ -79,7 +82,12 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 		return r.packet, err
 	}
 	r.logNotice(ctx, note)
+	return r.decideAndFollowUp(ctx)
+}
 
+// decideAndFollowUp takes a drafted review through the approval gate, the
+// action and the outcome.
+func (r *reviewRun) decideAndFollowUp(ctx workflow.Context) (review.Packet, error) {
 	if err := r.awaitDecision(ctx); err != nil {
 		return r.packet, err
 	}
@@ -133,6 +141,12 @@ type reviewRun struct {
 	runID  string // this run's, in the event keys
 	packet review.Packet
 	seq    map[review.EventKind]int // per-kind event counters, for idempotency keys
+	// decisions and outcomes are the signal channels; the wait that
+	// continues as new drains them first.
+	decisions, outcomes workflow.ReceiveChannel
+	// resumeWait is what was left of the wait a resumed run was in, taken
+	// by its first wait (nil once taken, and in a run that did not resume).
+	resumeWait *time.Duration
 }
 
 func escalationPath(in review.ReviewInput) []string {
@@ -200,35 +214,47 @@ func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
 	}
 
 	// Signals of the same shape, for fire-and-forget clients. They pass the
-	// same checks; one that fails is logged and ignored.
-	decisions := workflow.GetSignalChannel(ctx, review.SignalDecide)
-	outcomes := workflow.GetSignalChannel(ctx, review.SignalOutcome)
+	// same checks; one that fails is logged and ignored. A signal stays in
+	// its channel until taken (a selector would hold it out of sight), so
+	// that the wait that continues as new can take it first.
+	r.decisions = workflow.GetSignalChannel(ctx, review.SignalDecide)
+	r.outcomes = workflow.GetSignalChannel(ctx, review.SignalOutcome)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(decisions, func(c workflow.ReceiveChannel, _ bool) {
-				var d review.Decision
-				c.Receive(ctx, &d)
-				if err := r.checkDecision(d); err != nil {
-					workflow.GetLogger(ctx).Warn("decision signal refused", "review_id", r.in.ReviewID, "actor", d.Actor, "error", err)
-					return
-				}
-				r.acceptDecision(ctx, d)
-			})
-			sel.AddReceive(outcomes, func(c workflow.ReceiveChannel, _ bool) {
-				var o review.Outcome
-				c.Receive(ctx, &o)
-				if err := r.checkOutcome(o); err != nil {
-					workflow.GetLogger(ctx).Warn("outcome signal refused", "review_id", r.in.ReviewID, "actor", o.Actor, "error", err)
-					return
-				}
-				o.At = workflow.Now(ctx)
-				r.packet.Outcome = &o
-			})
-			sel.Select(ctx)
+			if err := workflow.Await(ctx, func() bool { return r.decisions.Len() > 0 || r.outcomes.Len() > 0 }); err != nil {
+				return
+			}
+			r.takeSignals(ctx)
 		}
 	})
 	return nil
+}
+
+// takeSignals applies the decision and outcome signals received so far.
+func (r *reviewRun) takeSignals(ctx workflow.Context) {
+	for {
+		var d review.Decision
+		if !r.decisions.ReceiveAsync(&d) {
+			break
+		}
+		if err := r.checkDecision(d); err != nil {
+			workflow.GetLogger(ctx).Warn("decision signal refused", "review_id", r.in.ReviewID, "actor", d.Actor, "error", err)
+			continue
+		}
+		r.acceptDecision(ctx, d)
+	}
+	for {
+		var o review.Outcome
+		if !r.outcomes.ReceiveAsync(&o) {
+			break
+		}
+		if err := r.checkOutcome(o); err != nil {
+			workflow.GetLogger(ctx).Warn("outcome signal refused", "review_id", r.in.ReviewID, "actor", o.Actor, "error", err)
+			continue
+		}
+		o.At = workflow.Now(ctx)
+		r.packet.Outcome = &o
+	}
 }
 
 // checkDecision is the approval gate's validator: it refuses a decision the
@@ -336,9 +362,9 @@ func rootCause(err error) string {
 // It never decides on anybody's behalf.
 func (r *reviewRun) awaitDecision(ctx workflow.Context) error {
 	decided := func() bool { return r.packet.Decision != nil }
-	wait := r.in.Policy.SLA(r.packet.Severity)
+	wait := r.firstWait(r.in.Policy.SLA(r.packet.Severity))
 	for !decided() {
-		ok, err := workflow.AwaitWithTimeout(ctx, wait, decided)
+		ok, err := r.awaitBounded(ctx, wait, decided)
 		if err != nil {
 			return err
 		}
@@ -466,21 +492,109 @@ func (r *reviewRun) assignAction(ctx workflow.Context) error {
 // then asks for the outcome and chases it until it is recorded.
 func (r *reviewRun) awaitOutcome(ctx workflow.Context) error {
 	recorded := func() bool { return r.packet.Outcome != nil }
-	ok, err := workflow.AwaitWithTimeout(ctx, r.in.Policy.FollowUpAfter, recorded)
-	if err != nil || ok {
-		return err
+	// A resumed run past the follow-up date goes straight back to chasing.
+	if r.packet.State != review.AwaitingOutcome {
+		ok, err := r.awaitBounded(ctx, r.firstWait(r.in.Policy.FollowUpAfter), recorded)
+		if err != nil || ok {
+			return err
+		}
+		if err := r.setState(ctx, review.AwaitingOutcome); err != nil {
+			return err
+		}
+		r.notify(ctx, r.in.Owner, review.EventReminded, fmt.Sprintf("Follow-up date for %s: record the outcome (saved, churned, still_at_risk, false_positive)", r.in.AccountName))
 	}
-	if err := r.setState(ctx, review.AwaitingOutcome); err != nil {
-		return err
-	}
-	r.notify(ctx, r.in.Owner, review.EventReminded, fmt.Sprintf("Follow-up date for %s: record the outcome (saved, churned, still_at_risk, false_positive)", r.in.AccountName))
+	wait := r.firstWait(r.in.Policy.OutcomeReminder)
 	for {
-		ok, err := workflow.AwaitWithTimeout(ctx, r.in.Policy.OutcomeReminder, recorded)
+		ok, err := r.awaitBounded(ctx, wait, recorded)
 		if err != nil || ok {
 			return err
 		}
 		r.remind(ctx, r.in.Owner, fmt.Sprintf("The outcome of the %s review is still missing", r.in.AccountName))
+		wait = r.in.Policy.OutcomeReminder
 	}
+}
+
+// historyBound is the history length (events) past which a review waiting
+// for a decision or an outcome continues as new. The length is checked on
+// every workflow task of a wait, and the most a review adds between two
+// waits is about 65 events (a reminder cycle 23, as recorded in testdata;
+// a decision through to the assigned action about 45, with the outreach
+// sent about 65; the leaders' step 3 to 6 per leader, once), so a run
+// closes below about bound+70 events: far from Temporal's 10,240-event
+// warning and 51,200-event limit. Events, not reminder cycles, because
+// updates (progress notes) and leaders add events no cycle count sees.
+// A variable so that tests can lower it.
+var historyBound = 5000
+
+// versionContinueAsNew gates the continue-as-new of a long wait. Reviews
+// recorded before it waited in one run for ever.
+const versionContinueAsNew = "continue-as-new"
+
+// awaitBounded is workflow.AwaitWithTimeout(ctx, d, done), except that once
+// the history passes historyBound, with no update handler running, it
+// continues the review as new, carrying what is left of d: it then returns
+// the *workflow.ContinueAsNewError. A signal taken during the switch is
+// applied first; if it is what was awaited, the run goes on instead.
+func (r *reviewRun) awaitBounded(ctx workflow.Context, d time.Duration, done func() bool) (bool, error) {
+	if workflow.GetVersion(ctx, versionContinueAsNew, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return workflow.AwaitWithTimeout(ctx, d, done)
+	}
+	deadline := workflow.Now(ctx).Add(d)
+	full := func() bool {
+		return workflow.GetInfo(ctx).GetCurrentHistoryLength() > historyBound && workflow.AllHandlersFinished(ctx)
+	}
+	ok, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return done() || full() })
+	if err != nil || !ok || done() {
+		return ok, err
+	}
+	r.takeSignals(ctx)
+	if done() {
+		return true, nil
+	}
+	in := r.in
+	in.Resume = &review.Resume{Packet: r.packet, Seq: r.seq, Wait: max(deadline.Sub(workflow.Now(ctx)), 0)}
+	workflow.GetLogger(ctx).Info("review continues as new", "review_id", r.in.ReviewID, "state", r.packet.State,
+		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "wait", in.Resume.Wait)
+	return false, workflow.NewContinueAsNewError(ctx, review.ReviewWorkflow, in)
+}
+
+// firstWait is what is left of the wait a resumed run was in, the first
+// time it is asked, and d otherwise.
+func (r *reviewRun) firstWait(d time.Duration) time.Duration {
+	if w := r.resumeWait; w != nil {
+		r.resumeWait = nil
+		return *w
+	}
+	return d
+}
+
+// resume picks up a review that continued as new where it was: the packet,
+// counters and search attributes as they were, its handlers registered
+// again, and straight back to the wait it was in, skipping the drafting.
+func (r *reviewRun) resume(ctx workflow.Context) (review.Packet, error) {
+	res := r.in.Resume
+	r.packet = res.Packet
+	if res.Seq != nil {
+		r.seq = res.Seq
+	}
+	r.resumeWait = &res.Wait
+	if err := r.registerHandlers(ctx); err != nil {
+		return r.packet, err
+	}
+	ctx = withDefaultActivityOptions(ctx)
+	if err := r.upsertState(ctx); err != nil {
+		return r.packet, err
+	}
+	switch r.packet.State {
+	case review.AwaitingApproval:
+		return r.decideAndFollowUp(ctx)
+	case review.ActionAssigned, review.AwaitingOutcome:
+		if err := r.awaitOutcome(ctx); err != nil {
+			return r.packet, err
+		}
+		return r.finish(ctx)
+	}
+	return r.packet, temporal.NewNonRetryableApplicationError(fmt.Sprintf("review %s resumed in state %s, which has no wait", r.in.ReviewID, r.packet.State), "BadResume", nil)
 }
 
 var outcomeEvents = map[review.OutcomeKind]review.EventKind{
@@ -509,14 +623,23 @@ func (r *reviewRun) finish(ctx workflow.Context) (review.Packet, error) {
 // attributes that `reviews list` reads.
 func (r *reviewRun) setState(ctx workflow.Context, s review.State) error {
 	r.packet.State = s
+	if err := r.upsertState(ctx); err != nil {
+		return err
+	}
+	return r.save(ctx)
+}
+
+// upsertState sets the search attributes that `reviews list` reads from
+// the packet.
+func (r *reviewRun) upsertState(ctx workflow.Context) error {
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		ReviewStateKey.ValueSet(string(s)),
+		ReviewStateKey.ValueSet(string(r.packet.State)),
 		RiskTierKey.ValueSet(string(r.packet.Severity)),
 		RiskScoreKey.ValueSet(int64(r.packet.Assessment.Score)),
 	); err != nil {
 		return fmt.Errorf("upsert search attributes: %w", err)
 	}
-	return r.save(ctx)
+	return nil
 }
 
 func (r *reviewRun) save(ctx workflow.Context) error {

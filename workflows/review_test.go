@@ -13,9 +13,11 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/suite"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/churnwatch/churnwatch/review"
@@ -410,4 +412,163 @@ func (s *ReviewSuite) TestEvidenceTooLargeIsRefusedVisibly() {
 	s.Require().Len(s.acts.notices, 1)
 	s.Equal("dana", s.acts.notices[0].To)
 	s.Contains(s.acts.notices[0].Message, "cannot go on")
+}
+
+// historyFullAt lowers historyBound and, at the given time, makes the test
+// environment report a history past it: what a long wait does to a real
+// history (the test environment counts no events of its own). Anything in
+// also happens in the same workflow task.
+func (s *ReviewSuite) historyFullAt(at time.Duration, also ...func()) {
+	bound := historyBound
+	historyBound = 50
+	s.T().Cleanup(func() { historyBound = bound })
+	env := s.env
+	env.RegisterDelayedCallback(func() {
+		for _, f := range also {
+			f()
+		}
+		env.SetCurrentHistoryLength(historyBound + 1)
+	}, at)
+}
+
+// continuedAsNew checks that the run continued as new and returns the
+// input of the next run.
+func (s *ReviewSuite) continuedAsNew() review.ReviewInput {
+	s.Require().True(s.env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "want a continue-as-new, got %v", s.env.GetWorkflowError())
+	s.Equal(review.ReviewWorkflow, can.WorkflowType.Name)
+	var in review.ReviewInput
+	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+	s.Require().NotNil(in.Resume)
+	return in
+}
+
+// eventKey is the key of the recorded event of kind (the last one).
+func (s *ReviewSuite) eventKey(kind review.EventKind) string {
+	s.acts.mu.Lock()
+	defer s.acts.mu.Unlock()
+	var key string
+	for _, e := range s.acts.events {
+		if e.Kind == kind {
+			key = e.Key
+		}
+	}
+	return key
+}
+
+// An undecided review continues as new before its history grows long, and
+// the next run, decided, goes on as if it had never stopped: the packet,
+// the reminders, the escalation level and the event counters carried.
+func (s *ReviewSuite) TestUndecidedReviewContinuesAsNewAndIsDecidedThere() {
+	// Reminded at 48h, escalated to the manager at 72h and the leaders at
+	// 96h; the history passes the bound at 100h, 20h before the next reminder.
+	s.historyFullAt(100 * time.Hour)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	in := s.continuedAsNew()
+	res := in.Resume
+	s.Equal(testInput().ReviewID, in.ReviewID)
+	s.Equal(review.AwaitingApproval, res.Packet.State)
+	s.Require().NotNil(res.Packet.Draft)
+	s.Nil(res.Packet.Decision)
+	s.Equal(3, res.Packet.Escalation.Level)
+	s.Equal("maria", res.Packet.Escalation.EscalatedTo)
+	s.Equal([]string{"cs-lead"}, res.Packet.Escalation.Leaders)
+	s.Require().Len(res.Packet.Escalation.RemindedAt, 1)
+	s.InDelta(20, res.Wait.Hours(), 0.01, "what is left of the grace period")
+	s.Equal(map[review.EventKind]int{review.EventFlagged: 1, review.EventDrafted: 1, review.EventReminded: 1, review.EventEscalated: 2}, res.Seq)
+
+	first := res.Packet
+	s.SetupTest()
+	var rejected error
+	var accepted bool
+	s.decide(30*time.Hour, review.Decision{Kind: review.Approve, Actor: "dana", ConfirmedCause: "budget cut"}, &rejected, &accepted)
+	s.outcome(40*time.Hour, review.Outcome{Kind: review.Saved, Actor: "dana"})
+	s.env.ExecuteWorkflow(AccountReview, in)
+	s.True(accepted)
+	s.NoError(rejected)
+	p := s.result()
+	s.Equal(review.Closed, p.State)
+	s.Equal(first.Escalation, p.Escalation, "the reminders and escalation are kept")
+	s.Equal(first.Draft, p.Draft)
+	s.Equal(first.CreatedAt, p.CreatedAt)
+	s.Equal([]review.EventKind{review.EventReminded, review.EventReviewed, review.EventRiskConfirmed, review.EventActionAssigned, review.EventSaved}, s.acts.eventKinds(), "no second gathering or drafting")
+	s.True(strings.HasSuffix(s.eventKey(review.EventReminded), "#reminded#2"), s.eventKey(review.EventReminded))
+
+	reminders, escalations := s.notices()
+	s.Empty(escalations, "the leaders are not told twice")
+	s.Require().Len(reminders, 2, "the owner and the manager, when the grace period ends")
+	s.InDelta(20, reminders[0].after.Hours(), 0.01)
+	var assigned bool
+	for _, sp := range s.acts.packets {
+		assigned = assigned || (sp.State == review.ActionAssigned && sp.Escalation.Level == 3 && len(sp.Escalation.RemindedAt) == 1)
+	}
+	s.True(assigned, "the resumed review reaches action_assigned with its escalation")
+}
+
+// A decision signalled as the history passes the bound is taken, not lost
+// in the switch to a new run.
+func (s *ReviewSuite) TestDecisionSignalDuringTheSwitchIsTaken() {
+	env := s.env
+	env.RegisterDelayedCallback(func() {
+		// Buffered, with no workflow task of its own: the next task sees
+		// the signal and the full history at once.
+		env.SignalWorkflowSkippingWorkflowTask(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate"})
+	}, 99*time.Hour)
+	s.historyFullAt(100 * time.Hour)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	p := s.result()
+	s.Equal(review.Rejected, p.State)
+	s.Require().NotNil(p.Decision)
+	s.Equal("dana", p.Decision.Actor)
+}
+
+// A review whose outcome is long missing continues as new too, and is
+// closed in the next run.
+func (s *ReviewSuite) TestMissingOutcomeContinuesAsNewAndIsRecordedThere() {
+	var rejected error
+	var accepted bool
+	s.decide(time.Hour, review.Decision{Kind: review.Approve, Actor: "dana"}, &rejected, &accepted)
+	// Follow-up date at 337h (14 days after approval), reminded at 409h;
+	// the history passes the bound at 420h, 61h before the next reminder.
+	s.historyFullAt(420 * time.Hour)
+	s.env.ExecuteWorkflow(AccountReview, testInput())
+	in := s.continuedAsNew()
+	first := in.Resume.Packet
+	s.Equal(review.AwaitingOutcome, first.State)
+	s.Require().NotNil(first.Action)
+	s.Require().NotNil(first.Decision)
+	s.Len(first.Escalation.RemindedAt, 1)
+	s.InDelta(61, in.Resume.Wait.Hours(), 0.01)
+
+	s.SetupTest()
+	s.outcome(70*time.Hour, review.Outcome{Kind: review.StillAtRisk, Actor: "dana"})
+	s.env.ExecuteWorkflow(AccountReview, in)
+	p := s.result()
+	s.Equal(review.Closed, p.State)
+	s.Equal(review.StillAtRisk, p.Outcome.Kind)
+	s.Equal(first.Decision, p.Decision)
+	s.Equal(first.Action, p.Action)
+	s.Equal(first.FollowUpDate, p.FollowUpDate)
+	s.Len(p.Escalation.RemindedAt, 2, "the earlier reminder and the one at 61h")
+	s.Equal([]review.EventKind{review.EventReminded, review.EventStillAtRisk}, s.acts.eventKinds())
+	s.True(strings.HasSuffix(s.eventKey(review.EventReminded), "#reminded#2"), s.eventKey(review.EventReminded))
+	reminders, _ := s.notices()
+	s.Require().Len(reminders, 1, "no second follow-up notice")
+	s.InDelta(61, reminders[0].after.Hours(), 0.01)
+}
+
+// Reviews recorded before the continue-as-new replay as they ran, however
+// long their history: the bound below their length changes nothing.
+func TestRecordedReviewsReplayPastTheHistoryBound(t *testing.T) {
+	bound := historyBound
+	historyBound = 10
+	t.Cleanup(func() { historyBound = bound })
+	for _, f := range []string{"testdata/review_escalated.json", "testdata/review_progress_outcome.json"} {
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(review.ReviewWorkflow))
+		if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger, f); err != nil {
+			t.Errorf("replay %s: %v", f, err)
+		}
+	}
 }
