@@ -1,8 +1,8 @@
 // Command worker runs Churnwatch's Temporal workers. With no Temporal
 // address configured it first starts the embedded Temporal server (SQLite
 // under the data dir) and then polls it; with an address it connects to that
-// cluster and embeds nothing. GET /healthz answers 200 while the process
-// serves, GET /readyz once it polls and reaches Temporal and its store, and
+// cluster and embeds nothing. GET /healthz answers 200 once it polls, GET
+// /readyz once it polls and reaches Temporal and its store, and
 // GET /metrics serves Prometheus (docs/operations.md).
 package main
 
@@ -384,12 +384,17 @@ func newPages(ctx context.Context, cfg config.Config, st store.Store, c client.C
 	return s, nil
 }
 
-// serveHTTP serves handler, with on mux /healthz (200 while the process
-// serves: restart it when this fails) and /readyz (200 when ready, checked
-// at each request; 503 while starting, stopping, or when Temporal or the
-// store does not answer: send it no work).
+// serveHTTP serves handler, with on mux /healthz (200 once the workers
+// poll, as the CLI contract says; 503 while starting or stopping) and
+// /readyz (200 when ready, checked at each request: also 503 when Temporal
+// or the store does not answer: send it no work).
 func serveHTTP(addr string, handler http.Handler, mux *http.ServeMux, ready *atomic.Pointer[func(context.Context) error], logger *slog.Logger) (*http.Server, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		// The CLI contract: 200 once the worker polls. /readyz checks more.
+		if ready.Load() == nil {
+			http.Error(w, "starting: the workers do not poll yet", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -108,9 +108,9 @@ func TestMetricsTracesAndProbes(t *testing.T) {
 	}
 }
 
-// TestProbes: /healthz answers while the process serves; /readyz only once
-// the readiness check is installed and passes, naming what failed without
-// its details.
+// TestProbes: /healthz answers 200 once the workers poll (the CLI
+// contract); /readyz only once the readiness check passes, naming what
+// failed without its details.
 func TestProbes(t *testing.T) {
 	var ready atomic.Pointer[func(context.Context) error]
 	mux := http.NewServeMux()
@@ -124,7 +124,7 @@ func TestProbes(t *testing.T) {
 		code, body, _ := get(t, http.DefaultClient, base+path)
 		return code, body
 	}
-	if code, _ := probe("/healthz"); code != http.StatusOK {
+	if code, _ := probe("/healthz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/healthz while starting: %d", code)
 	}
 	if code, _ := probe("/readyz"); code != http.StatusServiceUnavailable {
@@ -134,6 +134,9 @@ func TestProbes(t *testing.T) {
 		return fmt.Errorf("store: %w", errors.New("ping store: dial postgres://churnwatch@db.internal:5432 refused"))
 	}
 	ready.Store(&failing)
+	if code, _ := probe("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz once polling, the store down: %d", code)
+	}
 	if code, body := probe("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "store") || strings.Contains(body, "db.internal") {
 		t.Errorf("/readyz with the store down: %d %q", code, body)
 	}
@@ -146,7 +149,7 @@ func TestProbes(t *testing.T) {
 	if code, _ := probe("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while stopping: %d", code)
 	}
-	if code, _ := probe("/healthz"); code != http.StatusOK {
+	if code, _ := probe("/healthz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/healthz while stopping: %d", code)
 	}
 }
