@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -77,6 +78,17 @@ func StatusOf(err error) int {
 		return e.Status
 	}
 	return http.StatusInternalServerError
+}
+
+// UpdateTimeout bounds how long a decision waits for its review to answer.
+var UpdateTimeout = 30 * time.Second
+
+// Explained reports whether err is a refusal whose message is meant for
+// the person who asked (every 4xx, and a 503 when the review did not
+// answer); other errors are logged and answered in general terms.
+func Explained(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
 }
 
 // MaxField bounds every free-text field of a request, so no form can grow
@@ -304,7 +316,12 @@ func (s *Service) update(ctx context.Context, u identity.User, p review.Packet, 
 	if updateID == "" {
 		updateID = uuid.NewString()
 	}
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	// A person waits on the other end: with Temporal down or no worker
+	// polling, answer within UpdateTimeout rather than hold the request.
+	// The update ID makes sending the same form again safe.
+	uctx, cancel := context.WithTimeout(ctx, UpdateTimeout)
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID:   p.ReviewID,
 		UpdateID:     name + "/" + updateID,
 		UpdateName:   name,
@@ -313,7 +330,10 @@ func (s *Service) update(ctx context.Context, u identity.User, p review.Packet, 
 	})
 	var out review.Packet
 	if err == nil {
-		err = h.Get(ctx, &out)
+		err = h.Get(uctx, &out)
+	}
+	if err != nil && uctx.Err() != nil && ctx.Err() == nil {
+		return p, refuse(http.StatusServiceUnavailable, "review %s did not answer within %s (is Temporal up and a worker polling?); nothing was lost: send the same request again and it decides once", p.ReviewID, UpdateTimeout)
 	}
 	if err != nil {
 		err = s.gateError(p.ReviewID, err)
@@ -342,6 +362,10 @@ func (s *Service) gateError(reviewID string, err error) error {
 		case review.RefusedInvalid:
 			return refuse(http.StatusUnprocessableEntity, "%s", app.Message())
 		}
+	}
+	var unavailable *serviceerror.Unavailable
+	if errors.As(err, &unavailable) {
+		return refuse(http.StatusServiceUnavailable, "Temporal cannot be reached to decide review %s; nothing changed: try again in a moment", reviewID)
 	}
 	if strings.Contains(err.Error(), "workflow execution already completed") {
 		return refuse(http.StatusConflict, "review %s is closed", reviewID)

@@ -117,7 +117,7 @@ func (s *Server) apiAnswer(w http.ResponseWriter, r *http.Request, p review.Pack
 	if err != nil {
 		status := decision.StatusOf(err)
 		msg := err.Error()
-		if status >= 500 {
+		if status >= 500 && !decision.Explained(err) {
 			s.logger().Error("api", "path", r.URL.Path, "error", err)
 			msg = "the request failed; see the worker log"
 		}

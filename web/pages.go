@@ -238,7 +238,7 @@ func progressLeft(events []review.Event) []review.EventKind {
 // refusal answers a page request the decision service refused.
 func (s *Server) refusal(w http.ResponseWriter, r *http.Request, err error) {
 	status := decision.StatusOf(err)
-	if status >= 500 {
+	if status >= 500 && !decision.Explained(err) {
 		s.fail(w, r, err)
 		return
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/churnwatch/churnwatch/decision"
@@ -391,5 +393,28 @@ func TestOutreachSentIsRecordedOnce(t *testing.T) {
 	got := progressLeft([]review.Event{{Kind: review.EventFlagged}, {Kind: review.EventOutreachSent, Actor: "churnwatch"}})
 	if len(got) != 1 || got[0] != review.EventCustomerResponded {
 		t.Errorf("after outreach_sent: %v", got)
+	}
+}
+
+// TestDecisionWithTemporalDown: a decision whose review cannot be reached
+// (Temporal down, no worker polling) answers 503 within the bound, says
+// the same form may be sent again, and changes nothing.
+func TestDecisionWithTemporalDown(t *testing.T) {
+	down, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1", Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	decision.UpdateTimeout = 2 * time.Second
+	defer func() { decision.UpdateTimeout = 30 * time.Second }()
+	f := newFixture(t, defaultConfig(), func(s *Server) { s.Decisions.Temporal = down })
+	b := f.browser(t)
+	csrf := b.signIn("dana")
+	code, body, _ := b.post("/review/A-1/2026-11-16/decision", url.Values{"decision": {"approve"}, "csrf_token": {csrf}})
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "try again") {
+		t.Errorf("Temporal down: %d\n%.600s", code, body)
+	}
+	if p, _ := f.st.Packet(context.Background(), review.ID("A-1", "2026-11-16")); p.Decision != nil {
+		t.Errorf("the review changed: %+v", p.Decision)
 	}
 }
