@@ -9,12 +9,11 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
-	"github.com/churnwatch/churnwatch/store"
 )
 
 // Queuer counts reviews: store.Store has it.
 type Queuer interface {
-	Queue(ctx context.Context, f store.QueueFilter) ([]store.QueueRow, int, error)
+	ReviewCounts(ctx context.Context) (map[review.State]map[risk.Tier]int, error)
 }
 
 // scrapeTimeout bounds the store's part of one scrape.
@@ -40,19 +39,19 @@ type reviewCounter struct{ q Queuer }
 
 func (c reviewCounter) Describe(ch chan<- *prometheus.Desc) { ch <- reviewsDesc }
 
-// Collect asks the queue for one row of each state and tier: the count
-// comes with it, and no packet is read.
+// Collect counts every state and tier in one query; no packet is read, and
+// a state or tier with no review is reported as 0.
 func (c reviewCounter) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
+	counts, err := c.q.ReviewCounts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(reviewsDesc, fmt.Errorf("count reviews: %w", err))
+		return
+	}
 	for _, s := range review.States {
 		for _, t := range risk.Tiers {
-			_, n, err := c.q.Queue(ctx, store.QueueFilter{States: []review.State{s}, Tiers: []risk.Tier{t}, Limit: 1})
-			if err != nil {
-				ch <- prometheus.NewInvalidMetric(reviewsDesc, fmt.Errorf("count reviews: %w", err))
-				return
-			}
-			ch <- prometheus.MustNewConstMetric(reviewsDesc, prometheus.GaugeValue, float64(n), string(s), string(t))
+			ch <- prometheus.MustNewConstMetric(reviewsDesc, prometheus.GaugeValue, float64(counts[s][t]), string(s), string(t))
 		}
 	}
 }

@@ -152,3 +152,26 @@ func (s *sqlStore) fillQueueColumns(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ReviewCounts counts the reviews by state and tier in one pass over the
+// packets' headline columns.
+func (s *sqlStore) ReviewCounts(ctx context.Context) (map[review.State]map[risk.Tier]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, severity, COUNT(*) FROM packets GROUP BY state, severity`)
+	if err != nil {
+		return nil, fmt.Errorf("count reviews: %w", err)
+	}
+	defer rows.Close()
+	out := map[review.State]map[risk.Tier]int{}
+	for rows.Next() {
+		var state, tier string
+		var n int
+		if err := rows.Scan(&state, &tier, &n); err != nil {
+			return nil, fmt.Errorf("count reviews: %w", err)
+		}
+		if out[review.State(state)] == nil {
+			out[review.State(state)] = map[risk.Tier]int{}
+		}
+		out[review.State(state)][risk.Tier(tier)] = n
+	}
+	return out, rows.Err()
+}

@@ -131,6 +131,8 @@ type Store interface {
 	// (the assessment's urgency, then score), and how many match in all. It
 	// reads headline columns only, never the packets themselves.
 	Queue(ctx context.Context, f QueueFilter) ([]QueueRow, int, error)
+	// ReviewCounts counts the reviews by state and tier (absent = 0).
+	ReviewCounts(ctx context.Context) (map[review.State]map[risk.Tier]int, error)
 
 	// AppendEvent appends a measurement event. The event's Key makes the
 	// write idempotent: when the key is already stored nothing is written
