@@ -4,15 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"runtime"
 	"sync"
-	"weak"
 )
 
 // ScoreStamp tells whether a week's stored scores changed since it was read.
-// Scores are only ever added (a rescan with the same configuration writes
-// nothing, a new configuration adds rows), so the week's row count and its
-// newest row's id stay put until a score of the week is saved. A reader that
+// A score is only ever saved as a new row (a rescan with the same batch and
+// configuration writes nothing; a new configuration adds rows; a newer batch
+// replaces a row with a new one), so the week's row count and its newest
+// row's id stay put until a score of the week is saved. A reader that
 // keeps what it derived from a week's rows keeps the stamp read before them
 // and reads the rows again when the stamp differs.
 type ScoreStamp struct {
@@ -35,7 +34,7 @@ func (s *sqlStore) ScoreStamp(ctx context.Context, week string) (ScoreStamp, err
 		return ScoreStamp{}, fmt.Errorf("score stamp of %s: %w", week, err)
 	}
 	last := newest.Int64
-	m := sqliteStamps.of(s)
+	m := &s.stamps
 	m.mu.Lock()
 	if err := m.catchUp(ctx, s.db, last); err != nil {
 		m.mu.Unlock()
@@ -69,35 +68,16 @@ func (s *sqlStore) countStamp(ctx context.Context, week string) (ScoreStamp, err
 	return st, nil
 }
 
-// sqliteStamps holds each open SQLite store's counted stamps. SQLite has one
-// writer at a time and scores take AUTOINCREMENT ids, never reused, so a
-// score committed after a read has a higher id than any that read saw:
-// while MAX(id), one probe of the primary key, stays put, so does every
-// stamp. PostgreSQL commits concurrent writers in any order (a lower id can
-// appear later), so there every stamp is counted.
-var sqliteStamps stampMemos
-
-type stampMemos struct{ m sync.Map } // weak.Pointer[sqlStore] → *stampMemo
-
-// stampMemo is one store's counted stamps, valid while MAX(id) is lastID.
+// stampMemo is a SQLite store's counted stamps, valid while MAX(id) is
+// lastID. SQLite has one writer at a time and scores take AUTOINCREMENT
+// ids, never reused, so a score committed after a read has a higher id than
+// any that read saw: while MAX(id), one probe of the primary key, stays
+// put, so does every stamp. PostgreSQL commits concurrent writers in any
+// order (a lower id can appear later), so there every stamp is counted.
 type stampMemo struct {
 	mu     sync.Mutex
 	lastID int64
 	stamps map[string]ScoreStamp
-}
-
-// of returns s's memo. The key is weak, and dropped once s is collected, so
-// the stores that tests open by the hundred are not kept.
-func (ms *stampMemos) of(s *sqlStore) *stampMemo {
-	key := weak.Make(s)
-	if m, ok := ms.m.Load(key); ok {
-		return m.(*stampMemo)
-	}
-	m, loaded := ms.m.LoadOrStore(key, &stampMemo{stamps: map[string]ScoreStamp{}})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[sqlStore]) { ms.m.Delete(k) }, key)
-	}
-	return m.(*stampMemo)
 }
 
 // catchUp forgets the stamps of the weeks with ids above m.lastID, reading
@@ -105,11 +85,14 @@ func (ms *stampMemos) of(s *sqlStore) *stampMemo {
 // the rowid range: left to itself it scans the whole (as_of, ...) index
 // for the DISTINCT.
 func (m *stampMemo) catchUp(ctx context.Context, db *sql.DB, last int64) error {
+	if m.stamps == nil {
+		m.stamps = map[string]ScoreStamp{}
+	}
 	switch {
 	case last == m.lastID:
 		return nil
 	case last < m.lastID || len(m.stamps) == 0: // a file put back from a copy; or nothing to forget
-		clear(m.stamps)
+		m.stamps = map[string]ScoreStamp{}
 		m.lastID = last
 		return nil
 	}

@@ -22,6 +22,7 @@ type sqlStore struct {
 	db      *sql.DB
 	d       *dialect
 	writeMu sync.Mutex // held around writes when d.serializeWrites
+	stamps  stampMemo  // SQLite's counted score stamps (see ScoreStamp)
 }
 
 func newSQLStore(ctx context.Context, db *sql.DB, d *dialect) (*sqlStore, error) {
