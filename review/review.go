@@ -234,25 +234,70 @@ type Packet struct {
 // PacketParts are the eight parts a complete decision packet has.
 var PacketParts = []string{"event", "evidence", "severity", "owner", "mitigation", "escalation", "decision", "follow_up_date"}
 
-// Missing lists the packet's absent parts, in PacketParts order.
-func (p Packet) Missing() []string {
-	var missing []string
+// Missing lists the packet's absent parts as it stood at the given time, in
+// PacketParts order. Two parts depend on what happened:
+//
+//   - escalation counts when it happened (the owner reminded, the manager
+//     told) or was not due: the decision came, or at is still, within the
+//     tier's SLA. A packet past its SLA that nobody chased lacks it, which is
+//     what an audit is for: the reminders stopped (a stopped worker, say).
+//   - a rejection needs no save plan and no follow-up date: it is complete
+//     with its reason and the cause the CSM confirmed instead.
+func (p Packet) Missing(at time.Time) []string {
+	rejected := p.Decision != nil && p.Decision.Kind == Reject
 	has := map[string]bool{
 		"event":          strings.TrimSpace(p.Event) != "",
 		"evidence":       len(p.Assessment.Signals) > 0,
 		"severity":       p.Severity != "",
 		"owner":          strings.TrimSpace(p.Owner) != "",
-		"mitigation":     (p.Action != nil && len(p.Action.Plan) > 0) || (p.Draft != nil && len(p.Draft.SavePlan) > 0),
-		"escalation":     len(p.Escalation.Path) > 0,
-		"decision":       p.Decision != nil,
-		"follow_up_date": p.FollowUpDate != "",
+		"mitigation":     rejected || (p.Action != nil && len(p.Action.Plan) > 0) || (p.Draft != nil && len(p.Draft.SavePlan) > 0),
+		"escalation":     p.escalated(at) || !p.escalationDue(at),
+		"decision":       p.Decision != nil && (!rejected || p.rejectionExplained()),
+		"follow_up_date": rejected || p.FollowUpDate != "",
 	}
+	var missing []string
 	for _, part := range PacketParts {
 		if !has[part] {
 			missing = append(missing, part)
 		}
 	}
 	return missing
+}
+
+// escalationSlack is how late past the SLA a decision may come before the
+// reminder counts as due: the SLA clock starts once the drafts exist, a few
+// minutes after the packet (drafting is bounded at ten minutes).
+const escalationSlack = 15 * time.Minute
+
+// escalated reports whether the path was taken by at: the owner reminded
+// or the manager told.
+func (p Packet) escalated(at time.Time) bool {
+	e := p.Escalation
+	if len(e.RemindedAt) > 0 && !e.RemindedAt[0].After(at) {
+		return true
+	}
+	return e.EscalatedAt != nil && !e.EscalatedAt.After(at)
+}
+
+// escalationDue reports whether the decision was (or, undecided, is at at)
+// later than the tier's SLA allows. A packet whose SLA or start is unknown
+// cannot show an escalation was not due, so it is judged due.
+func (p Packet) escalationDue(at time.Time) bool {
+	sla := time.Duration(p.Assessment.SLAHours) * time.Hour
+	if sla <= 0 || p.CreatedAt.IsZero() {
+		return true
+	}
+	decidedBy := at
+	if p.Decision != nil && !p.Decision.At.IsZero() && p.Decision.At.Before(at) {
+		decidedBy = p.Decision.At
+	}
+	return decidedBy.After(p.CreatedAt.Add(sla + escalationSlack))
+}
+
+// rejectionExplained reports whether a rejection carries both its reason and
+// the cause the CSM confirmed: what a leader needs to learn from it.
+func (p Packet) rejectionExplained() bool {
+	return strings.TrimSpace(p.Decision.Reason) != "" && strings.TrimSpace(p.Decision.ConfirmedCause) != ""
 }
 
 // EventKind names a measurement event.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/churnwatch/churnwatch/simulate"
 	"github.com/churnwatch/churnwatch/snapshot"
 )
 
@@ -119,7 +120,7 @@ func TestScoreTableMatchesScorePortfolio(t *testing.T) {
 func languageBook(t *testing.T) []snapshot.Snapshot {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := writePortfolioCSV(&buf, 3000, 16); err != nil {
+	if err := simulate.WriteBenchmarkBook(&buf, 3000, 16); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -281,8 +282,8 @@ func TestScoreAsOfReadsNoLaterRow(t *testing.T) {
 }
 
 // TestWriteJSONMatchesEncoder writes reports, a book's and an empty one,
-// both ways: the streamed JSON must be byte for byte what encoding/json
-// writes with the same indentation.
+// both ways: the streamed JSON must hold exactly what encoding/json writes
+// (compacted, byte for byte), with each account on a line of its own.
 func TestWriteJSONMatchesEncoder(t *testing.T) {
 	batch, err := snapshot.ReadFiles([]string{"../examples/portfolio.csv", "../examples/bad_rows.csv"})
 	if err != nil {
@@ -290,17 +291,24 @@ func TestWriteJSONMatchesEncoder(t *testing.T) {
 	}
 	m := DefaultModel()
 	for _, r := range []Report{m.NewReport(batch, time.Time{}), m.NewReport(snapshot.Batch{}, time.Time{}), {}} {
-		var want, got bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		want, err := json.Marshal(r)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.WriteJSON(&got); err != nil {
+		var out, got bytes.Buffer
+		if err := r.WriteJSON(&out); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Fatalf("streamed JSON differs from encoding/json:\n%s\nwant:\n%s", got.Bytes()[:min(2000, got.Len())], want.Bytes()[:min(2000, want.Len())])
+		if err := json.Compact(&got, out.Bytes()); err != nil {
+			t.Fatalf("streamed JSON is not JSON: %v", err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("streamed JSON differs from encoding/json:\n%s\nwant:\n%s", got.Bytes()[:min(2000, got.Len())], want[:min(2000, len(want))])
+		}
+		for _, a := range r.Accounts {
+			if !bytes.Contains(out.Bytes(), []byte("\n    {\"account_id\":\""+a.AccountID+"\",")) {
+				t.Fatalf("account %s does not start a line of its own:\n%s", a.AccountID, out.Bytes()[:min(2000, out.Len())])
+			}
 		}
 	}
 }

@@ -669,6 +669,41 @@ func TestWriteTableAlignsWideNames(t *testing.T) {
 	}
 }
 
+// TestWriteTableShowsUrgencyAndScoredSignals: the table shows the urgency it
+// is ranked by, and its short list of signals leaves out those worth no
+// points (a young critical ticket is listed in the JSON, not here).
+func TestWriteTableShowsUrgencyAndScoredSignals(t *testing.T) {
+	sig := func(id string, points int) Signal { return Signal{ID: id, Points: points} }
+	r := Report{AsOf: "2026-11-16", Accounts: []Assessment{
+		{AccountID: "A-1", Owner: "priya", Tier: Critical, Score: 91, Priority: 1, Urgency: 143.27, Signals: []Signal{
+			sig("login_drop", 29), sig("critical_ticket_open", 0), sig("usage_slide", 20), sig("nps_low", 8), sig("escalations", 0), sig("goal_at_risk", 8)}},
+		{AccountID: "A-2", Owner: "dana", Tier: Watch, Score: 30, Priority: 2, Urgency: 31, Signals: []Signal{
+			sig("critical_ticket_open", 0), sig("exec_sponsor_silence", 16)}},
+	}}
+	var b strings.Builder
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.Contains(lines[2], "URGENCY") {
+		t.Fatalf("header %q lacks URGENCY", lines[2])
+	}
+	for _, tc := range []struct{ line, urgency, signals string }{
+		{lines[3], "143.3", "login_drop(29), usage_slide(20), nps_low(8), +1 more"},
+		{lines[4], "31.0", "exec_sponsor_silence(16)"},
+	} {
+		if f := strings.Fields(tc.line); len(f) < 3 || f[2] != tc.urgency {
+			t.Errorf("line %q: urgency column, want %s", tc.line, tc.urgency)
+		}
+		if !strings.HasSuffix(tc.line, tc.signals) {
+			t.Errorf("line %q: want signals %q", tc.line, tc.signals)
+		}
+	}
+	if strings.Contains(b.String(), "(0)") {
+		t.Errorf("a 0-point signal is listed:\n%s", b.String())
+	}
+}
+
 // TestSortingNetworks checks each network on every input of 0s and 1s,
 // which by the 0-1 principle proves it sorts any input, and median
 // against a plain sort on random weeks.

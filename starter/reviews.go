@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.temporal.io/api/workflowservice/v1"
@@ -333,7 +334,7 @@ func printPacket(out io.Writer, p review.Packet) {
 	if o := p.Outcome; o != nil {
 		fmt.Fprintf(out, "Outcome: %s by %s\n", o.Kind, o.Actor)
 	}
-	if missing := p.Missing(); len(missing) > 0 {
+	if missing := p.Missing(time.Now()); len(missing) > 0 {
 		fmt.Fprintf(out, "Packet incomplete: %s\n", strings.Join(missing, ", "))
 	}
 }

@@ -3,6 +3,7 @@ package summary
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
@@ -58,6 +59,7 @@ func Audit(ctx context.Context, st store.Store, week string) ([]AuditPacket, err
 		return nil, err
 	}
 	latest := latestPacketByAccount(packets)
+	now := time.Now() // open packets are judged as they stand now
 	out := []AuditPacket{}
 	for _, a := range atRisk {
 		p, ok := latest[a.AccountID]
@@ -66,18 +68,18 @@ func Audit(ctx context.Context, st store.Store, week string) ([]AuditPacket, err
 				Score: a.Score, ARR: a.ARR, Missing: slices.Clone(review.PacketParts)})
 			continue
 		}
-		out = append(out, auditPacket(p, a))
+		out = append(out, auditPacket(p, a, now))
 	}
 	return out, nil
 }
 
-func auditPacket(p review.Packet, a risk.Assessment) AuditPacket {
+func auditPacket(p review.Packet, a risk.Assessment, at time.Time) AuditPacket {
 	ap := AuditPacket{
 		ReviewID: p.ReviewID, AccountID: p.AccountID, AccountName: p.AccountName, Cycle: p.Cycle, State: p.State,
 		Tier: a.Tier, Score: a.Score, ARR: a.ARR,
 		Event: p.Event, Evidence: p.Assessment.Signals, Severity: p.Severity, Owner: p.Owner,
 		Decision: p.Decision, FollowUpDate: p.FollowUpDate, Outcome: p.Outcome,
-		Missing: p.Missing(),
+		Missing: p.Missing(at),
 	}
 	if ap.AccountName == "" {
 		ap.AccountName = a.AccountName

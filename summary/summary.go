@@ -201,7 +201,9 @@ func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
 		}
 		s.TopAtRisk = append(s.TopAtRisk, top)
 	}
-	s.PacketCompleteness = completeness(atRisk, latest)
+	// Open packets are judged as they stand now: an SLA passing unchased
+	// makes a packet incomplete today.
+	s.PacketCompleteness = completeness(atRisk, latest, time.Now())
 
 	recs := reviewRecords(week, packets, events)
 	s.Reviews = len(recs)
@@ -319,13 +321,13 @@ func latestPacketByAccount(packets []review.Packet) map[string]review.Packet {
 	return out
 }
 
-func completeness(atRisk []risk.Assessment, latest map[string]review.Packet) Completeness {
+func completeness(atRisk []risk.Assessment, latest map[string]review.Packet, at time.Time) Completeness {
 	c := Completeness{AtRisk: len(atRisk), Incomplete: []IncompletePacket{}}
 	for _, a := range atRisk {
 		p, ok := latest[a.AccountID]
 		var missing []string
 		if ok {
-			missing = p.Missing()
+			missing = p.Missing(at)
 		} else {
 			missing = slices.Clone(review.PacketParts)
 		}

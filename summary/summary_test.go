@@ -43,6 +43,7 @@ func score(id, week string, tier risk.Tier, arr float64) risk.Assessment {
 	return risk.Assessment{AccountID: id, AccountName: "Acct " + id, Owner: "dana", AsOf: week, Tier: tier,
 		Score: map[risk.Tier]int{risk.Critical: 85, risk.Elevated: 65, risk.Watch: 45, risk.Healthy: 10}[tier],
 		ARR:   arr, RenewalDate: "2027-01-31", ModelVersion: "v1", ConfigHash: "h1",
+		SLAHours: map[risk.Tier]int{risk.Critical: 48, risk.Elevated: 168}[tier],
 		Signals: []risk.Signal{{ID: "login_drop", Dimension: "usage", Points: 12, Text: "Logins fell 38% over 3 weeks (120/wk to 74/wk)",
 			Evidence: risk.Evidence{Field: "logins", Weeks: []string{w0, week}, Values: []float64{120, 74}}}}}
 }
@@ -81,7 +82,10 @@ func fixture(t *testing.T) store.Store {
 	}))
 
 	plan := []review.PlanStep{{Day: 0, Action: "Call the sponsor", Owner: "dana"}}
-	esc := review.Escalation{Path: []string{"dana", "lee"}}
+	// A was decided past its 48 h SLA after the reminder; B is past it,
+	// escalated to the manager.
+	esc := review.Escalation{Path: []string{"dana", "lee"}, Level: 1, RemindedAt: []time.Time{flagged0.Add(days(2) + time.Hour)}}
+	escalatedAt := flagged0.Add(days(2))
 	ridA, ridB, ridD := review.ID("A", w1), review.ID("B", w1), review.ID("D", w1)
 	a := review.Packet{ReviewID: ridA, AccountID: "A", AccountName: "Acct A", Owner: "dana", Cycle: w1,
 		State: review.ActionAssigned, Event: "crossed into critical", Severity: risk.Critical,
@@ -92,7 +96,7 @@ func fixture(t *testing.T) store.Store {
 	b := review.Packet{ReviewID: ridB, AccountID: "B", AccountName: "Acct B", Owner: "dana", Cycle: w1,
 		State: review.AwaitingApproval, Event: "elevated at first scan", Severity: risk.Elevated,
 		Assessment: score("B", w1, risk.Elevated, 50000), Draft: &review.Draft{SavePlan: plan},
-		Escalation: review.Escalation{Path: []string{"dana", "lee"}, Level: 2, EscalatedTo: "lee"},
+		Escalation: review.Escalation{Path: []string{"dana", "lee"}, Level: 2, EscalatedTo: "lee", EscalatedAt: &escalatedAt},
 		CreatedAt:  flagged0, UpdatedAt: flagged0.Add(days(2))}
 	d := review.Packet{ReviewID: ridD, AccountID: "D", AccountName: "Acct D", Owner: "sam", Cycle: w1,
 		State: review.Rejected, Event: "score jumped", Severity: risk.Elevated,

@@ -349,7 +349,12 @@ func (r *trendRun) week(w string, rows []store.ScoreRow) (WeekTrend, []*record, 
 		recs = slices.DeleteFunc(recs, func(rec *record) bool { return !r.allowed(r.reviewOwner(rec.reviewID)) })
 	}
 	toDate(&wt, recs)
-	r.completeness(&wt, rows)
+	// The current week is judged as it stands now, not at its future end.
+	at := end
+	if now := time.Now(); now.Before(at) {
+		at = now
+	}
+	r.completeness(&wt, rows, at)
 	for _, ids := range wt.Drill {
 		slices.Sort(ids)
 	}
@@ -482,14 +487,14 @@ func judge(rec *record) verdict {
 
 // completeness is Build's packet completeness for the week's at-risk rows,
 // each account's packet being its latest cycle's as it stood at the week's end.
-func (r *trendRun) completeness(wt *WeekTrend, rows []store.ScoreRow) {
+func (r *trendRun) completeness(wt *WeekTrend, rows []store.ScoreRow, at time.Time) {
 	r.atRisk = r.atRisk[:0]
 	for _, row := range rows {
 		if row.Tier.AtRisk() {
 			r.atRisk = append(r.atRisk, risk.Assessment{AccountID: row.AccountID, Owner: row.Owner, Tier: row.Tier, ARR: row.ARR})
 		}
 	}
-	c := completeness(r.atRisk, latestPacketByAccount(r.asOf))
+	c := completeness(r.atRisk, latestPacketByAccount(r.asOf), at)
 	wt.PacketCompletenessRate, wt.PacketsAtRisk, wt.PacketsComplete = c.Rate, c.AtRisk, c.Complete
 	for _, ip := range c.Incomplete {
 		if ip.ReviewID == "" {

@@ -91,7 +91,10 @@ func trendFixture(t *testing.T) store.Store {
 	c := packet("C", tw2, "sam", at(11, 10, 9))
 	c.State, c.Decision = review.Rejected, &review.Decision{Kind: review.Reject, Actor: "sam", Reason: "seasonal", At: at(11, 11, 9)}
 	b := approved(packet("B", tw1, "dana", at(11, 3, 9)), at(11, 20, 9), review.Churned, at(11, 21, 9))
-	b.Escalation.EscalatedTo = "lee"
+	// B was decided 17 days after it opened, past its 7-day SLA: reminded,
+	// then escalated to the manager.
+	escalatedAt := at(11, 11, 9)
+	b.Escalation = review.Escalation{Path: esc.Path, Level: 2, RemindedAt: []time.Time{at(11, 10, 9)}, EscalatedTo: "lee", EscalatedAt: &escalatedAt}
 	for _, p := range []review.Packet{
 		approved(packet("P", tw0, "dana", at(10, 27, 9)), at(10, 29, 9), review.Saved, at(11, 10, 9)),
 		approved(packet("A", tw1, "dana", at(11, 3, 9)), at(11, 6, 9), review.Saved, at(11, 20, 9)),

@@ -209,7 +209,7 @@ func (s *Server) packet(w http.ResponseWriter, r *http.Request) {
 	}
 	d := packetData{
 		P:          p,
-		Missing:    p.Missing(),
+		Missing:    p.Missing(time.Now()),
 		Drafting:   p.State == review.Drafting || p.Draft == nil,
 		DecisionID: uuid.NewString(),
 		Timeline:   events,

@@ -164,7 +164,7 @@ func TestPacketPageShowsTheDecisionBoxFirst(t *testing.T) {
 	for _, want := range []string{
 		`id="decision"`, `name="outreach_body"`, "Hi Wei, ...", `name="decision" value="approve"`, `name="decision" value="reject"`,
 		"Logins fell 38% over 3 weeks", "2026-10-26: 120; 2026-11-16: 74", "<polyline", "not confirmed",
-		"Missing: decision, follow_up_date", "120,000", "上海云帆数据", "&lt;b&gt;(score 83)&lt;/b&gt;",
+		"Missing: escalation, decision, follow_up_date", "120,000", "上海云帆数据", "&lt;b&gt;(score 83)&lt;/b&gt;",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("packet page lacks %q", want)

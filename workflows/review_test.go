@@ -100,7 +100,7 @@ func (f *fakeActivities) eventKinds() []review.EventKind {
 func testAssessment(accountID string) risk.Assessment {
 	return risk.Assessment{
 		AccountID: accountID, AccountName: "Northwind", Owner: "dana", AsOf: "2026-11-16",
-		Score: 83, Tier: risk.Critical, ARR: 120000,
+		Score: 83, Tier: risk.Critical, ARR: 120000, SLAHours: 48,
 		Signals: []risk.Signal{{ID: "login_drop", Dimension: "usage", Points: 12, Text: "Logins fell 38% over 3 weeks (120/wk to 74/wk)",
 			Evidence: risk.Evidence{Field: "logins", Weeks: []string{"2026-10-26", "2026-11-16"}, Values: []float64{120, 74}}}},
 	}
@@ -191,7 +191,7 @@ func (s *ReviewSuite) TestApproveThenOutcome() {
 	s.Require().NotNil(p.Action)
 	s.Equal("dana", p.Action.Owner)
 	s.Equal(review.Saved, p.Outcome.Kind)
-	s.Empty(p.Missing(), "an approved, followed-up packet is complete")
+	s.Empty(p.Missing(s.env.Now()), "an approved, followed-up packet is complete")
 	s.Equal([]review.EventKind{review.EventFlagged, review.EventDrafted, review.EventReviewed, review.EventRiskConfirmed, review.EventActionAssigned, review.EventSaved}, s.acts.eventKinds())
 	s.Equal("offline", p.Draft.Drafter, "no LLM queue: drafted offline")
 }
@@ -373,7 +373,7 @@ func (s *ReviewSuite) TestQueriesShowTheGate() {
 		var p review.Packet
 		s.NoError(v.Get(&p))
 		s.NotNil(p.Draft)
-		s.Equal([]string{"decision", "follow_up_date"}, p.Missing())
+		s.Equal([]string{"decision", "follow_up_date"}, p.Missing(s.env.Now()))
 		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "r"})
 	}, time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
