@@ -71,12 +71,7 @@ func (m Model) report(accounts []Assessment, b snapshot.Batch, asOf time.Time) R
 // nobody: a line per account is what grep and jq read best.
 func (r Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	asOf, err := json.Marshal(r.AsOf)
-	if err != nil {
-		return err
-	}
-	bw.WriteString("{\n  \"as_of\": ")
-	bw.Write(asOf)
+	writeJSONHead(bw, r.AsOf)
 	if err := writeJSONArray(bw, "accounts", r.Accounts); err != nil {
 		return err
 	}
@@ -90,6 +85,13 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return bw.Flush()
 }
 
+// writeJSONHead opens the report's object with its as_of.
+func writeJSONHead(bw *bufio.Writer, asOf string) {
+	b, _ := json.Marshal(asOf) // a string always marshals
+	bw.WriteString("{\n  \"as_of\": ")
+	bw.Write(b)
+}
+
 // writeJSONArray writes `,\n  "name": [...]` at the indentation WriteJSON uses.
 func writeJSONArray[T any](bw *bufio.Writer, name string, elems []T) error {
 	bw.WriteString(",\n  \"" + name + "\": ")
@@ -101,27 +103,52 @@ func writeJSONArray[T any](bw *bufio.Writer, name string, elems []T) error {
 		}
 		return nil
 	}
-	// One Encoder and one buffer for every element: json.Marshal would
-	// allocate each element's bytes anew.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	bw.WriteString("[")
+	aw := newJSONArrayWriter[T](bw)
 	for i := range elems {
-		buf.Reset()
-		if err := enc.Encode(elems[i]); err != nil {
-			return err
-		}
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n    ")
-		if _, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+		if err := aw.write(&elems[i]); err != nil {
 			return err
 		}
 	}
-	bw.WriteString("\n  ]")
+	aw.close()
 	return nil
 }
+
+// jsonArrayWriter writes a non-empty JSON array an element a line. One
+// Encoder and one buffer serve every element: json.Marshal would allocate
+// each element's bytes anew.
+type jsonArrayWriter[T any] struct {
+	bw  *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	n   int
+}
+
+func newJSONArrayWriter[T any](bw *bufio.Writer) *jsonArrayWriter[T] {
+	aw := &jsonArrayWriter[T]{bw: bw}
+	aw.enc = json.NewEncoder(&aw.buf)
+	bw.WriteString("[")
+	return aw
+}
+
+func (aw *jsonArrayWriter[T]) write(elem *T) error {
+	aw.buf.Reset()
+	if err := aw.enc.Encode(elem); err != nil {
+		return err
+	}
+	return aw.writeEncoded(aw.buf.Bytes())
+}
+
+// writeEncoded writes an element json.Encoder encoded (its newline too).
+func (aw *jsonArrayWriter[T]) writeEncoded(b []byte) error {
+	if aw.n++; aw.n > 1 {
+		aw.bw.WriteString(",")
+	}
+	aw.bw.WriteString("\n    ")
+	_, err := aw.bw.Write(bytes.TrimSuffix(b, []byte("\n")))
+	return err
+}
+
+func (aw *jsonArrayWriter[T]) close() { aw.bw.WriteString("\n  ]") }
 
 // missingSummary writes an assessment's missing fields for the table: the
 // fields a broken feed left stale for the same weeks as one count ("18
@@ -153,35 +180,56 @@ func missingSummary(a Assessment) string {
 // signals, then the rejected rows. Signals listed for their evidence but
 // worth no points stay in the JSON report, not in the table's short list.
 func (r Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "Risk as of %s: %d accounts, by tier then urgency (score raised by ARR, renewal and strategic weight)\n\n", r.AsOf, len(r.Accounts))
-	rows := [][]string{{"#", "TIER", "URGENCY", "SCORE", "ACCOUNT", "OWNER", "TOP SIGNALS"}}
-	for _, a := range r.Accounts {
-		top := topSignals(a.Signals, 3)
-		if a.Tier == InsufficientEvidence && len(a.Missing) > 0 {
-			top = append(top, "missing: "+missingSummary(a))
+	lines := make([]tableLine, len(r.Accounts))
+	for i := range r.Accounts {
+		lines[i] = newTableLine(&r.Accounts[i])
+	}
+	return writeTable(w, r.AsOf, lines, r.Rejected, r.Warnings)
+}
+
+// tableLine is an account's line of the table, but for its rank: tier,
+// urgency, score, account, owner and top signals.
+type tableLine [6]string
+
+var tableHeader = [7]string{"#", "TIER", "URGENCY", "SCORE", "ACCOUNT", "OWNER", "TOP SIGNALS"}
+
+func newTableLine(a *Assessment) tableLine {
+	top := topSignals(a.Signals, 3)
+	if a.Tier == InsufficientEvidence && len(a.Missing) > 0 {
+		top = append(top, "missing: "+missingSummary(*a))
+	}
+	name := a.AccountName
+	if name == "" {
+		name = a.AccountID
+	} else {
+		name += " (" + a.AccountID + ")"
+	}
+	return tableLine{string(a.Tier), strconv.FormatFloat(a.Urgency, 'f', 1, 64), strconv.Itoa(a.Score), name, a.Owner, strings.Join(top, ", ")}
+}
+
+// writeTable prints lines, ranked first to last, under the table's header,
+// then the rejected rows and the warnings.
+func writeTable(w io.Writer, asOf string, lines []tableLine, rejected []snapshot.Rejection, warnings []string) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	fmt.Fprintf(bw, "Risk as of %s: %d accounts, by tier then urgency (score raised by ARR, renewal and strategic weight)\n\n", asOf, len(lines))
+	row := func(i int) [7]string {
+		if i == 0 {
+			return tableHeader
 		}
-		name := a.AccountName
-		if name == "" {
-			name = a.AccountID
-		} else {
-			name += " (" + a.AccountID + ")"
-		}
-		rows = append(rows, []string{strconv.Itoa(a.Priority), string(a.Tier), strconv.FormatFloat(a.Urgency, 'f', 1, 64),
-			strconv.Itoa(a.Score), name, a.Owner, strings.Join(top, ", ")})
+		l := &lines[i-1]
+		return [7]string{strconv.Itoa(i), l[0], l[1], l[2], l[3], l[4], l[5]}
 	}
-	if err := writeColumns(w, rows); err != nil {
-		return err
-	}
-	if len(r.Rejected) > 0 {
-		fmt.Fprintf(w, "\n%d rejected rows:\n", len(r.Rejected))
-		for _, x := range r.Rejected {
-			fmt.Fprintf(w, "  %s row %d, %s: %s\n", x.File, x.Row, x.Field, x.Reason)
+	writeColumns(bw, len(lines)+1, row)
+	if len(rejected) > 0 {
+		fmt.Fprintf(bw, "\n%d rejected rows:\n", len(rejected))
+		for _, x := range rejected {
+			fmt.Fprintf(bw, "  %s row %d, %s: %s\n", x.File, x.Row, x.Field, x.Reason)
 		}
 	}
-	for _, s := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", s)
+	for _, s := range warnings {
+		fmt.Fprintf(bw, "warning: %s\n", s)
 	}
-	return nil
+	return bw.Flush()
 }
 
 // topSignals names the first n signals that carry points ("login_drop(27)"),
@@ -203,34 +251,31 @@ func topSignals(signals []Signal, n int) []string {
 	return top
 }
 
-// writeColumns prints rows as aligned columns two spaces apart. Unlike
-// text/tabwriter it measures cells in terminal columns, so names in
-// Chinese, Japanese or Korean (two columns a character) stay aligned.
-func writeColumns(w io.Writer, rows [][]string) error {
-	var widths []int
-	for _, row := range rows {
-		for i, cell := range row {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], displayWidth(cell))
+// writeColumns prints n rows, row(i) giving each, as aligned columns two
+// spaces apart: once to measure, once to write, so that a book's table is
+// never held whole. Unlike text/tabwriter it measures cells in terminal
+// columns, so names in Chinese, Japanese or Korean (two columns a
+// character) stay aligned.
+func writeColumns(bw *bufio.Writer, n int, row func(i int) [7]string) {
+	var widths [7]int
+	for i := range n {
+		r := row(i)
+		for c, cell := range r {
+			widths[c] = max(widths[c], displayWidth(cell))
 		}
 	}
-	var b strings.Builder
-	for _, row := range rows {
-		b.Reset()
-		for i, cell := range row {
-			b.WriteString(cell)
-			if i < len(row)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+	for i := range n {
+		r := row(i)
+		for c, cell := range r {
+			bw.WriteString(cell)
+			if c < len(r)-1 {
+				for range widths[c] - displayWidth(cell) + 2 {
+					bw.WriteByte(' ')
+				}
 			}
 		}
-		b.WriteByte('\n')
-		if _, err := io.WriteString(w, b.String()); err != nil {
-			return err
-		}
+		bw.WriteByte('\n')
 	}
-	return nil
 }
 
 // displayWidth is how many terminal columns s takes: two for East Asian
