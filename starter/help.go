@@ -28,6 +28,10 @@ var helps = map[string]helpText{
 		"starter backtest --input examples/history.csv --churn examples/churn.csv",
 		"starter backtest --input examples/history.csv --churn examples/churn.csv --horizon-days 90 --json",
 	}},
+	"calibrate": {usage: "starter calibrate --input FILE [--input FILE ...] --churn FILE [--holdout 0.3] [--seed N] [--out FILE] [--outcomes] [--json]", examples: []string{
+		"starter calibrate --input examples/history.csv --churn examples/churn.csv",
+		"starter calibrate --input history.csv --churn churn.csv --holdout 0.3 --seed 7 --out proposal.yaml --outcomes --json",
+	}},
 	"import": {usage: "starter import SUBCOMMAND [flags]", examples: []string{
 		"starter import ravenstack --dir ravenstack/ --out snapshots.csv --churn-out churn.csv",
 	}},

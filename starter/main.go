@@ -30,18 +30,19 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"score":    {runScore, "score snapshot files offline and print the ranked risk report"},
-	"backtest": {runBacktest, "replay the model over history against known churn dates"},
-	"import":   {runImport, "convert other exports (ravenstack, events) into snapshot files"},
-	"scan":     {runScan, "ingest snapshots, score them and start reviews for at-risk accounts"},
-	"reviews":  {runReviews, "list reviews (reviews list [--state S] [--owner CSM] --json)"},
-	"review":   {runReview, "show, approve or reject a review; record progress and its outcome"},
-	"summary":  {runSummary, "print the leadership summary (--format json|md|csv)"},
-	"audit":    {runAudit, "audit decision packets (audit packets [--json])"},
-	"register": {runRegister, "export the risk register as CSV"},
-	"config":   {runConfig, "print the effective configuration, secrets masked"},
-	"users":    {runUsers, "manage local users: add, list, disable, enable, password, token"},
-	"digest":   {runDigest, "email each user their queue of waiting reviews now (digest send [--week W])"},
+	"score":     {runScore, "score snapshot files offline and print the ranked risk report"},
+	"backtest":  {runBacktest, "replay the model over history against known churn dates"},
+	"calibrate": {runCalibrate, "fit the model's points and thresholds to churn history; writes a proposal, applies nothing"},
+	"import":    {runImport, "convert other exports (ravenstack, events) into snapshot files"},
+	"scan":      {runScan, "ingest snapshots, score them and start reviews for at-risk accounts"},
+	"reviews":   {runReviews, "list reviews (reviews list [--state S] [--owner CSM] --json)"},
+	"review":    {runReview, "show, approve or reject a review; record progress and its outcome"},
+	"summary":   {runSummary, "print the leadership summary (--format json|md|csv)"},
+	"audit":     {runAudit, "audit decision packets (audit packets [--json])"},
+	"register":  {runRegister, "export the risk register as CSV"},
+	"config":    {runConfig, "print the effective configuration, secrets masked"},
+	"users":     {runUsers, "manage local users: add, list, disable, enable, password, token"},
+	"digest":    {runDigest, "email each user their queue of waiting reviews now (digest send [--week W])"},
 }
 
 // errUsage marks errors in how a command was called: exit status 2.
