@@ -22,10 +22,16 @@ func runStarter(args ...string) (stdout, stderr string, code int) {
 // with exit 0, its synopsis, its flags and an example.
 func TestHelpOfEveryCommand(t *testing.T) {
 	leaves := []string{
-		"score", "backtest", "import ravenstack", "import events", "scan", "reviews list",
+		"score", "backtest", "calibrate", "import ravenstack", "import events", "scan", "reviews list",
 		"review show", "review approve", "review reject", "review progress", "review outcome",
-		"summary", "audit packets", "register", "config",
+		"summary", "audit packets", "register", "config", "digest send",
 		"users add", "users list", "users disable", "users enable", "users password", "users token",
+	}
+	// A command added to the table must be added here too.
+	for name := range commands {
+		if !slices.ContainsFunc(leaves, func(l string) bool { return strings.Fields(l)[0] == name }) {
+			t.Errorf("command %q has no leaf in this test", name)
+		}
 	}
 	for _, cmd := range leaves {
 		words := strings.Fields(cmd)
