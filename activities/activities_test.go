@@ -25,11 +25,26 @@ import (
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/webhook"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
+// testActivities are every concern's activities over one store, as a
+// worker has them. Store and Model are the ones they share (the embedded
+// structs' own would be ambiguous).
+type testActivities struct {
+	*ScanActivities
+	*ReviewActivities
+	*DraftActivities
+	*NotifyActivities
+	*ReportActivities
+	Store store.Store
+	Model risk.Model
+}
+
 // newActivities wires the real engine, offline drafter and a SQLite store in
-// a temporary directory.
-func newActivities(t *testing.T) (*Activities, *testsuite.TestActivityEnvironment) {
+// a temporary directory, and registers every concern's activities in one
+// test environment, as the worker does on its task queue.
+func newActivities(t *testing.T) (*testActivities, *testsuite.TestActivityEnvironment) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), "", dir)
@@ -37,10 +52,23 @@ func newActivities(t *testing.T) (*Activities, *testsuite.TestActivityEnvironmen
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	a := &Activities{Store: st, Model: risk.DefaultModel(), Offline: draft.NewOffline(), CSMLanguage: "en", DataDir: dir}
+	model := risk.DefaultModel()
+	a := &testActivities{
+		ScanActivities:   &ScanActivities{Store: st, Model: model, DataDir: dir},
+		ReviewActivities: &ReviewActivities{Store: st, Model: model},
+		DraftActivities:  &DraftActivities{Offline: draft.NewOffline(), CSMLanguage: "en"},
+		NotifyActivities: &NotifyActivities{Store: st},
+		ReportActivities: &ReportActivities{Store: st},
+		Store:            st,
+		Model:            model,
+	}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
+	env.RegisterActivity(a.ScanActivities)
+	env.RegisterActivity(a.ReviewActivities)
+	env.RegisterActivity(a.DraftActivities)
+	env.RegisterActivity(a.NotifyActivities)
+	env.RegisterActivity(a.ReportActivities)
 	return a, env
 }
 
@@ -66,18 +94,18 @@ func execute[T any](t *testing.T, env *testsuite.TestActivityEnvironment, name s
 	return res
 }
 
-func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...string) review.IngestResult {
+func ingest(t *testing.T, env *testsuite.TestActivityEnvironment, files ...string) workflows.IngestResult {
 	t.Helper()
-	return execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Files: files})
+	return execute[workflows.IngestResult](t, env, "Ingest", workflows.ScanInput{Files: files})
 }
 
 // scoreChunks scores every chunk of an ingest as the scan does, by its
 // bounds, and merges what the chunks found.
-func scoreChunks(t *testing.T, env *testsuite.TestActivityEnvironment, res review.IngestResult, jump int) review.ScoreResult {
+func scoreChunks(t *testing.T, env *testsuite.TestActivityEnvironment, res workflows.IngestResult, jump int) workflows.ScoreResult {
 	t.Helper()
-	all := review.ScoreResult{Tiers: map[risk.Tier]int{}}
+	all := workflows.ScoreResult{Tiers: map[risk.Tier]int{}}
 	for _, r := range res.Chunks {
-		sr := execute[review.ScoreResult](t, env, "ScoreChunk", review.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Range: &r, JumpPoints: jump, Peers: res.Peers})
+		sr := execute[workflows.ScoreResult](t, env, "ScoreChunk", workflows.ScoreRequest{BatchID: res.BatchID, AsOf: res.AsOf, Range: &r, JumpPoints: jump, Peers: res.Peers})
 		for tier, n := range sr.Tiers {
 			all.Tiers[tier] += n
 		}
@@ -88,7 +116,7 @@ func scoreChunks(t *testing.T, env *testsuite.TestActivityEnvironment, res revie
 }
 
 // chunkAccounts lists the accounts of each chunk of an ingest.
-func chunkAccounts(t *testing.T, a *Activities, res review.IngestResult) [][]string {
+func chunkAccounts(t *testing.T, a *testActivities, res workflows.IngestResult) [][]string {
 	t.Helper()
 	var out [][]string
 	for _, r := range res.Chunks {
@@ -132,7 +160,7 @@ func TestIngestIsIdempotentAndReportsRejectedRows(t *testing.T) {
 
 func TestIngestRefusesMissingFilesForGood(t *testing.T) {
 	_, env := newActivities(t)
-	_, err := env.ExecuteActivity("Ingest", review.ScanInput{Files: []string{"/nonexistent/book.csv"}})
+	_, err := env.ExecuteActivity("Ingest", workflows.ScanInput{Files: []string{"/nonexistent/book.csv"}})
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/book.csv") {
 		t.Fatalf("want an error naming the file, got %v", err)
 	}
@@ -141,7 +169,7 @@ func TestIngestRefusesMissingFilesForGood(t *testing.T) {
 func TestScoreChunkFlagsAtRiskAccountsOnceAndSkipsOpenReviews(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	score := func() review.ScoreResult { return scoreChunks(t, env, res, 15) }
+	score := func() workflows.ScoreResult { return scoreChunks(t, env, res, 15) }
 	sr := score()
 	atRisk := sr.Tiers[risk.Critical] + sr.Tiers[risk.Elevated]
 	if atRisk == 0 || len(sr.Candidates) != atRisk {
@@ -219,7 +247,7 @@ func TestNotifyWritesTheOutbox(t *testing.T) {
 func TestGatherScoreAndDraftOffline(t *testing.T) {
 	_, env := newActivities(t)
 	res := ingest(t, env, book(t))
-	ev := execute[review.Evidence](t, env, "GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+	ev := execute[workflows.Evidence](t, env, "GatherEvidence", workflows.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 	if len(ev.History) != 12 {
 		t.Fatalf("history of %d weeks, want the book's 12", len(ev.History))
 	}
@@ -227,7 +255,7 @@ func TestGatherScoreAndDraftOffline(t *testing.T) {
 	if a.Tier != risk.Critical {
 		t.Errorf("the textbook account scores %s (%d)", a.Tier, a.Score)
 	}
-	d := execute[review.Draft](t, env, "DraftOffline", review.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: a, FallbackReason: "the LLM drafter failed: 503"})
+	d := execute[review.Draft](t, env, "DraftOffline", workflows.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: a, FallbackReason: "the LLM drafter failed: 503"})
 	if d.Drafter != "offline" || d.Brief == "" || len(d.Notes) == 0 || !strings.Contains(d.Notes[0], "503") {
 		t.Errorf("fallback draft: drafter %q, notes %v", d.Drafter, d.Notes)
 	}
@@ -235,7 +263,7 @@ func TestGatherScoreAndDraftOffline(t *testing.T) {
 
 func TestBuildReportWithNothingScannedSaysSo(t *testing.T) {
 	_, env := newActivities(t)
-	_, err := env.ExecuteActivity("BuildReport", review.SummaryInput{})
+	_, err := env.ExecuteActivity("BuildReport", workflows.SummaryInput{})
 	if err == nil || !strings.Contains(err.Error(), "starter scan") {
 		t.Fatalf("want an error that says to scan first, got %v", err)
 	}
@@ -249,7 +277,7 @@ func TestBuildReportAfterAScan(t *testing.T) {
 	a, env := newActivities(t)
 	res := ingest(t, env, book(t))
 	scoreChunks(t, env, res, 0)
-	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Save: true})
+	rep := execute[workflows.Report](t, env, "BuildReport", workflows.SummaryInput{Save: true})
 	if rep.ID == "" || rep.Week != res.AsOf || len(rep.JSON) != 0 || rep.Register != "" || len(rep.Sizes) != len(store.ReportKinds) {
 		t.Fatalf("the workflow gets the report's reference only: %+v", rep)
 	}
@@ -281,7 +309,7 @@ func TestBuildReportAfterAScan(t *testing.T) {
 
 // reportPart reads one part of a built report from the store, checking
 // the size the activity reported.
-func reportPart(t *testing.T, a *Activities, rep review.Report, kind string) []byte {
+func reportPart(t *testing.T, a *testActivities, rep workflows.Report, kind string) []byte {
 	t.Helper()
 	b, err := a.Store.ReportPart(context.Background(), rep.ID, kind)
 	if err != nil {
@@ -301,7 +329,7 @@ func TestTheReviewKeepsTheScansAssessment(t *testing.T) {
 	if err != nil || len(stored) != 1 {
 		t.Fatalf("stored scores of A-1001: %v %v", stored, err)
 	}
-	ev := execute[review.Evidence](t, env, "GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+	ev := execute[workflows.Evidence](t, env, "GatherEvidence", workflows.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 	if ev.Scored == nil {
 		t.Fatal("the scan's assessment did not reach the review")
 	}
@@ -349,7 +377,7 @@ func languageDipBook(t *testing.T) string {
 func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	a, env := newActivities(t)
 	path := languageDipBook(t)
-	res := execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Files: []string{path}, ChunkSize: 30})
+	res := execute[workflows.IngestResult](t, env, "Ingest", workflows.ScanInput{Files: []string{path}, ChunkSize: 30})
 
 	batch, err := snapshot.ReadFiles([]string{path})
 	if err != nil {
@@ -399,7 +427,7 @@ func TestChunkedScanScoresAsTheWholeBook(t *testing.T) {
 	}
 
 	// The risk register ranks the whole week, not each chunk apart.
-	rep := execute[review.Report](t, env, "BuildReport", review.SummaryInput{Week: res.AsOf})
+	rep := execute[workflows.Report](t, env, "BuildReport", workflows.SummaryInput{Week: res.AsOf})
 	records, err := csv.NewReader(strings.NewReader(string(reportPart(t, a, rep, store.ReportRegister)))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +455,7 @@ func TestNotifyPostsToTheWebhook(t *testing.T) {
 	a, env := newActivities(t)
 	a.Webhook = &webhook.Poster{URL: srv.URL + "/services/T0/B0/secret-token"}
 	a.PagesURL = "https://churnwatch.example.com/"
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	n := review.Notice{ReviewID: "review/A-1/2026-11-16", To: "maria", Kind: review.EventEscalated, Message: "undecided past SLA"}
 	if _, err := env.ExecuteActivity("Notify", n); err != nil {
 		t.Fatal(err)

@@ -40,8 +40,8 @@ const (
 )
 
 // Deliverer drains the outbox of notices (store.Outbox) to the webhook,
-// Slack and email its Activities are configured with. The Notify activity
-// only appends to the outbox, so no review waits on a channel; the
+// Slack and email its NotifyActivities are configured with. The Notify
+// activity only appends to the outbox, so no review waits on a channel; the
 // Deliverer claims due notices under a lease, so two worker replicas never
 // deliver one notice at once, and records per channel what went out, so a
 // retry never posts twice where the notice already arrived.
@@ -51,7 +51,7 @@ const (
 // drafts-ready notice reaches Slack within seconds, where a Schedule
 // ticks each minute at best), and its retries cost no workflow history.
 type Deliverer struct {
-	acts *Activities
+	acts *NotifyActivities
 	// Owner names this drainer's leases: unique per process.
 	Owner       string
 	MaxAttempts int
@@ -64,7 +64,7 @@ type Deliverer struct {
 
 // NewDeliverer drains the outbox of a's store through a's channels, with
 // the default bounds.
-func NewDeliverer(a *Activities) *Deliverer {
+func NewDeliverer(a *NotifyActivities) *Deliverer {
 	host, _ := os.Hostname()
 	return &Deliverer{
 		acts:        a,
@@ -91,7 +91,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 	for {
 		n, err := d.DeliverDue(ctx)
 		if err != nil && ctx.Err() == nil {
-			d.acts.logger().Warn("notice outbox", "error", err)
+			logOr(d.acts.Logger).Warn("notice outbox", "error", err)
 		}
 		if err == nil && n == d.Batch {
 			continue // a full batch: more may be due
@@ -191,7 +191,7 @@ func (d *Deliverer) deliver(ctx context.Context, n store.OutboxNotice) {
 	switch {
 	case retry && n.Attempts < d.MaxAttempts:
 		n.State, n.NextAttempt = store.NoticePending, time.Now().Add(d.backoff(n.Attempts))
-		a.logger().Warn("notice not delivered; will retry", "key", n.Key, "to", n.To, "kind", n.Kind, "review_id", n.ReviewID,
+		logOr(a.Logger).Warn("notice not delivered; will retry", "key", n.Key, "to", n.To, "kind", n.Kind, "review_id", n.ReviewID,
 			"attempt", n.Attempts, "of", d.MaxAttempts, "next", n.NextAttempt.Format(time.RFC3339), "error", n.LastError)
 	case retry:
 		n.State = store.NoticeFailed
@@ -209,7 +209,7 @@ func (d *Deliverer) deliver(ctx context.Context, n store.OutboxNotice) {
 		a.Metrics.Notice(n.Kind, nil)
 	case store.NoticeFailed:
 		a.Metrics.Notice(n.Kind, errors.New(n.LastError))
-		a.logger().Error("notice failed: it will not be retried", "key", n.Key, "to", n.To, "kind", n.Kind, "review_id", n.ReviewID,
+		logOr(a.Logger).Error("notice failed: it will not be retried", "key", n.Key, "to", n.To, "kind", n.Kind, "review_id", n.ReviewID,
 			"attempts", n.Attempts, "channels", n.Channels, "error", n.LastError)
 	}
 }
@@ -223,11 +223,11 @@ func (d *Deliverer) settle(n store.OutboxNotice) bool {
 	if err != nil {
 		// The lease runs out and the notice is tried again: a channel that
 		// took it may see it twice, none loses it.
-		d.acts.logger().Warn("record the notice's delivery", "key", n.Key, "error", err)
+		logOr(d.acts.Logger).Warn("record the notice's delivery", "key", n.Key, "error", err)
 		return false
 	}
 	if !ok {
-		d.acts.logger().Warn("notice's lease lost before its delivery was recorded", "key", n.Key)
+		logOr(d.acts.Logger).Warn("notice's lease lost before its delivery was recorded", "key", n.Key)
 	}
 	return ok
 }

@@ -80,7 +80,7 @@ func closedPort(t *testing.T) string {
 }
 
 // queue appends n notices for review A-1 to the outbox, as Notify does.
-func queue(t *testing.T, a *Activities, n int) []string {
+func queue(t *testing.T, a *testActivities, n int) []string {
 	t.Helper()
 	var keys []string
 	for i := range n {
@@ -95,9 +95,9 @@ func queue(t *testing.T, a *Activities, n int) []string {
 	return keys
 }
 
-func notices(t *testing.T, a *Activities, state store.NoticeState) []store.OutboxNotice {
+func notices(t *testing.T, st store.Store, state store.NoticeState) []store.OutboxNotice {
 	t.Helper()
-	ns, err := a.Store.Notices(context.Background(), store.NoticeFilter{State: state})
+	ns, err := st.Notices(context.Background(), store.NoticeFilter{State: state})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func drain(t *testing.T, d *Deliverer) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 && len(notices(t, d.acts, store.NoticePending)) == 0 {
+		if n == 0 && len(notices(t, d.acts.Store, store.NoticePending)) == 0 {
 			return
 		}
 	}
@@ -145,7 +145,7 @@ func TestNotifyReturnsWithoutTheNetwork(t *testing.T) {
 	if _, err := env.ExecuteActivity("Notify", n); err != nil {
 		t.Fatal(err)
 	}
-	got := notices(t, a, "")
+	got := notices(t, a.Store, "")
 	if len(got) != 1 || got[0].Notice != n || got[0].State != store.NoticePending || got[0].Attempts != 0 || got[0].Key == "" {
 		t.Fatalf("outbox holds %+v, want the one notice pending", got)
 	}
@@ -168,9 +168,9 @@ func TestDeliverOnceAcrossRacingDrainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	b := &Activities{Store: other, DataDir: a.DataDir}
+	b := &NotifyActivities{Store: other}
 	var ds []*Deliverer
-	for _, acts := range []*Activities{a, b} {
+	for _, acts := range []*NotifyActivities{a.NotifyActivities, b} {
 		acts.Webhook = &webhook.Poster{URL: srv.URL}
 		d := NewDeliverer(acts)
 		d.Batch = 3
@@ -187,7 +187,7 @@ func TestDeliverOnceAcrossRacingDrainers(t *testing.T) {
 			t.Errorf("%s received %d times, want once", k, got[k])
 		}
 	}
-	if sent := notices(t, a, store.NoticeSent); len(sent) != len(keys) {
+	if sent := notices(t, a.Store, store.NoticeSent); len(sent) != len(keys) {
 		t.Errorf("%d of %d notices sent", len(sent), len(keys))
 	}
 }
@@ -202,7 +202,7 @@ func TestDeliverRetriesWithBackoffThenFails(t *testing.T) {
 	a, _ := newActivities(t)
 	a.Webhook = &webhook.Poster{URL: srv.URL}
 	queue(t, a, 1)
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	d.FirstRetry = time.Hour
 
 	before := time.Now()
@@ -210,7 +210,7 @@ func TestDeliverRetriesWithBackoffThenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := time.Now()
-	p := notices(t, a, store.NoticePending)
+	p := notices(t, a.Store, store.NoticePending)
 	if len(p) != 1 || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "503") ||
 		p[0].NextAttempt.Before(before.Add(time.Hour)) || p[0].NextAttempt.After(after.Add(time.Hour)) {
 		t.Fatalf("after one 503: %+v; want pending, due an hour later", p)
@@ -225,7 +225,7 @@ func TestDeliverRetriesWithBackoffThenFails(t *testing.T) {
 	}
 	var total time.Duration
 	for k := 1; k < DefaultNoticeAttempts; k++ {
-		total += NewDeliverer(a).backoff(k)
+		total += NewDeliverer(a.NotifyActivities).backoff(k)
 	}
 	if total < 50*time.Minute || total > 70*time.Minute {
 		t.Errorf("the default retries span %s, want about an hour", total)
@@ -235,10 +235,10 @@ func TestDeliverRetriesWithBackoffThenFails(t *testing.T) {
 	a2, _ := newActivities(t)
 	a2.Webhook = a.Webhook
 	queue(t, a2, 1)
-	d2 := NewDeliverer(a2)
+	d2 := NewDeliverer(a2.NotifyActivities)
 	d2.FirstRetry = time.Microsecond
 	drain(t, d2)
-	f := notices(t, a2, store.NoticeFailed)
+	f := notices(t, a2.Store, store.NoticeFailed)
 	if len(f) != 1 || f[0].Attempts != DefaultNoticeAttempts || !strings.Contains(f[0].LastError, "gave up after 8 attempts") {
 		t.Fatalf("after the bound: %+v", f)
 	}
@@ -263,10 +263,10 @@ func TestDeliverRefusalsFailAtOnce(t *testing.T) {
 	a.Webhook = &webhook.Poster{URL: srv.URL}
 	a.Slack = slack.NewPoster(config.Config{Slack: config.Slack{BotToken: "xoxb-revoked", APIURL: sl.APIURL(), Users: map[string]string{"u0maria": "maria"}}}, a.Store, nil)
 	queue(t, a, 1)
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	d.FirstRetry = time.Microsecond
 	drain(t, d)
-	f := notices(t, a, store.NoticeFailed)
+	f := notices(t, a.Store, store.NoticeFailed)
 	if len(f) != 1 || f[0].Attempts != 1 || f[0].Channels["webhook"] != store.ChannelRefused || f[0].Channels["slack"] != store.ChannelRefused ||
 		!strings.Contains(f[0].LastError, "404") || !strings.Contains(f[0].LastError, "invalid_auth") {
 		t.Fatalf("refused notice: %+v", f)
@@ -284,12 +284,12 @@ func TestDeliverAfterTheWebhookComesBack(t *testing.T) {
 	a.Webhook = &webhook.Poster{URL: "http://" + addr + "/hook"}
 	a.Slack = slack.NewPoster(config.Config{Slack: config.Slack{BotToken: "xoxb-ok", APIURL: sl.APIURL(), Users: map[string]string{"u0maria": "maria"}}}, a.Store, nil)
 	keys := queue(t, a, 1)
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	d.FirstRetry = time.Microsecond
 	if _, err := d.DeliverDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	p := notices(t, a, store.NoticePending)
+	p := notices(t, a.Store, store.NoticePending)
 	if len(p) != 1 || p[0].Channels["slack"] != store.ChannelDone || p[0].Channels["webhook"] != "" || !strings.Contains(p[0].LastError, "refused") {
 		t.Fatalf("with the webhook down: %+v", p)
 	}
@@ -309,7 +309,7 @@ func TestDeliverAfterTheWebhookComesBack(t *testing.T) {
 	if n := len(sl.Calls("chat.postMessage")); n != 1 {
 		t.Errorf("Slack received the notice %d times, want once", n)
 	}
-	if s := notices(t, a, store.NoticeSent); len(s) != 1 || s[0].Attempts != 2 {
+	if s := notices(t, a.Store, store.NoticeSent); len(s) != 1 || s[0].Attempts != 2 {
 		t.Errorf("sent: %+v", s)
 	}
 }
@@ -322,7 +322,7 @@ func TestDelivererWakesOnNotify(t *testing.T) {
 	defer srv.Close()
 	a, env := newActivities(t)
 	a.Webhook = &webhook.Poster{URL: srv.URL}
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	d.Poll = time.Hour
 	a.Deliverer = d
 	ctx, cancel := context.WithCancel(context.Background())

@@ -19,10 +19,10 @@ import (
 // attempt reported in its heartbeat, so nobody gets the day's digest
 // twice; a person whose email failed is tried again by the retry. With
 // email off it sends nothing.
-func (a *Activities) SendDigests(ctx context.Context, in workflows.DigestInput) (workflows.DigestResult, error) {
+func (a *NotifyActivities) SendDigests(ctx context.Context, in workflows.DigestInput) (workflows.DigestResult, error) {
 	res := workflows.DigestResult{Sent: []string{}}
 	if a.Mail == nil {
-		a.logger().Info("daily digest not sent: email is off (notify.smtp.addr)")
+		logOr(a.Logger).Info("daily digest not sent: email is off (notify.smtp.addr)")
 		return res, nil
 	}
 	loc, err := time.LoadLocation(in.TimeZone)
@@ -55,7 +55,7 @@ func (a *Activities) SendDigests(ctx context.Context, in workflows.DigestInput) 
 		res.Sent = append(res.Sent, d.User.Name)
 		activity.RecordHeartbeat(ctx, res)
 	}
-	a.logger().Info("daily digest", "sent", len(res.Sent), "failed", len(failed), "to", res.Sent)
+	logOr(a.Logger).Info("daily digest", "sent", len(res.Sent), "failed", len(failed), "to", res.Sent)
 	if len(failed) > 0 {
 		return res, fmt.Errorf("daily digest: %d of %d not sent: %s", len(failed), len(ds), strings.Join(failed, "; "))
 	}

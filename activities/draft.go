@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/churnwatch/churnwatch/draft"
@@ -15,7 +14,22 @@ import (
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
-func (a *Activities) draftRequest(in review.DraftRequest) draft.Request {
+// DraftActivities write a review's drafts: Draft through the LLM, on the
+// LLM task queue (the only activity its worker registers), and
+// DraftOffline, the deterministic default and fallback, on the main queue.
+type DraftActivities struct {
+	// LLM drafts through an OpenAI-compatible endpoint, with guardrails; nil
+	// when no endpoint is configured (the LLM queue then has no worker).
+	LLM *draft.Guarded
+	// Offline is the deterministic drafter: the default and the fallback.
+	Offline      *draft.Offline
+	CSMLanguage  string
+	CalendarLink string
+	// Metrics records the drafts' churnwatch_ series; nil records nothing.
+	Metrics *metrics.Metrics
+}
+
+func (a *DraftActivities) draftRequest(in workflows.DraftRequest) draft.Request {
 	return draft.Request{
 		ReviewID:     in.ReviewID,
 		Owner:        in.Owner,
@@ -30,7 +44,7 @@ func (a *Activities) draftRequest(in review.DraftRequest) draft.Request {
 // on the LLM task queue, whose worker limits requests per minute. Transient
 // failures are returned for Temporal to retry (a 429 after its Retry-After);
 // a bad key or bad request is not retried, and the workflow drafts offline.
-func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+func (a *DraftActivities) Draft(ctx context.Context, in workflows.DraftRequest) (review.Draft, error) {
 	if a.LLM == nil {
 		err := fmt.Errorf("no LLM is configured on this worker")
 		return review.Draft{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanentLLM, err)
@@ -62,7 +76,7 @@ func (a *Activities) Draft(ctx context.Context, in review.DraftRequest) (review.
 
 // DraftOffline writes the deterministic offline drafts; with a fallback
 // reason, the draft says visibly why the LLM's was not used.
-func (a *Activities) DraftOffline(ctx context.Context, in review.DraftRequest) (_ review.Draft, err error) {
+func (a *DraftActivities) DraftOffline(ctx context.Context, in workflows.DraftRequest) (_ review.Draft, err error) {
 	defer func(start time.Time) { a.Metrics.DraftDone(metrics.DrafterOffline, time.Since(start), err) }(time.Now())
 	req := a.draftRequest(in)
 	if in.FallbackReason != "" {
@@ -82,23 +96,4 @@ func (a *Activities) DraftOffline(ctx context.Context, in review.DraftRequest) (
 		return review.Draft{}, fmt.Errorf("offline draft %s: %w", in.ReviewID, err)
 	}
 	return d, nil
-}
-
-func heartbeatEvery(ctx context.Context, every time.Duration) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx)
-			}
-		}
-	}()
-	return func() { close(done) }
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/churnwatch/churnwatch/draft"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestDraftErrorsKeepTheKeyOutOfHistory drafts through an OpenAI-protocol
@@ -37,10 +38,10 @@ func TestDraftErrorsKeepTheKeyOutOfHistory(t *testing.T) {
 			a, env := newActivities(t)
 			a.LLM = draft.NewGuarded(o, a.Offline, draft.Policy{})
 			res := ingest(t, env, book(t))
-			ev := execute[review.Evidence](t, env, "GatherEvidence", review.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
+			ev := execute[workflows.Evidence](t, env, "GatherEvidence", workflows.EvidenceRequest{AccountID: "A-1001", AsOf: res.AsOf})
 			as := execute[risk.Assessment](t, env, "ScoreAccount", ev)
 
-			v, err := env.ExecuteActivity("Draft", review.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: as})
+			v, err := env.ExecuteActivity("Draft", workflows.DraftRequest{ReviewID: "r", Owner: "dana", Assessment: as})
 			kept := ""
 			if err != nil {
 				kept = temporal.GetDefaultFailureConverter().ErrorToFailure(err).String()

@@ -16,7 +16,7 @@ import (
 // in the record: a manager named only in config) gets none. The error
 // wraps mail.ErrRejected when no retry can change the server's answer; the
 // outbox's drainer retries any other (deliver.go).
-func (a *Activities) emailNotice(ctx context.Context, m webhook.Message) error {
+func (a *NotifyActivities) emailNotice(ctx context.Context, m webhook.Message) error {
 	if a.Mail == nil {
 		return nil
 	}

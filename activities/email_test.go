@@ -17,7 +17,7 @@ import (
 	"github.com/churnwatch/churnwatch/workflows"
 )
 
-func addUsers(t *testing.T, a *Activities, users ...identity.User) {
+func addUsers(t *testing.T, a *testActivities, users ...identity.User) {
 	t.Helper()
 	for _, u := range users {
 		if err := a.Store.AddUser(context.Background(), u, ""); err != nil {
@@ -51,7 +51,7 @@ func TestNotifyEmailsTheRecipient(t *testing.T) {
 			t.Fatalf("notice to %s: %v", n.To, err)
 		}
 	}
-	drain(t, NewDeliverer(a))
+	drain(t, NewDeliverer(a.NotifyActivities))
 	got := mp.Messages(t)
 	if len(got) != 1 {
 		t.Fatalf("received %d messages, want the escalation to mia only: %+v", len(got), got)
@@ -95,17 +95,17 @@ func TestNotifyWithADeadMailServer(t *testing.T) {
 		t.Fatal("Notify dialled the mail server")
 	}
 
-	d := NewDeliverer(a)
+	d := NewDeliverer(a.NotifyActivities)
 	d.FirstRetry = time.Microsecond
 	if _, err := d.DeliverDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	p := notices(t, a, store.NoticePending)
+	p := notices(t, a.Store, store.NoticePending)
 	if len(p) != 1 || p[0].Attempts != 1 || !strings.Contains(p[0].LastError, "email the notice to mia") || !strings.Contains(p[0].LastError, "no answer within 100ms") {
 		t.Fatalf("a first failure is retried and says why: %+v", p)
 	}
 	drain(t, d)
-	f := notices(t, a, store.NoticeFailed)
+	f := notices(t, a.Store, store.NoticeFailed)
 	if len(f) != 1 || !strings.Contains(f[0].LastError, "gave up after 8 attempts") {
 		t.Fatalf("want the email to give up: %+v", f)
 	}

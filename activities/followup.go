@@ -13,12 +13,12 @@ import (
 
 // FollowUpWeeks is how many weeks after its review was rejected, or closed
 // with the outcome still_at_risk, an account that is still elevated or
-// critical gets a new review, unless Activities.FollowUpWeeks
+// critical gets a new review, unless ScanActivities.FollowUpWeeks
 // (review.follow_up_weeks) says otherwise. Without it an account that stays
 // at risk never crosses a tier again and falls out of the loop.
 const FollowUpWeeks = 4
 
-func (a *Activities) followUpWeeks() int {
+func (a *ScanActivities) followUpWeeks() int {
 	if a.FollowUpWeeks > 0 {
 		return a.FollowUpWeeks
 	}
@@ -29,7 +29,7 @@ func (a *Activities) followUpWeeks() int {
 // with no other reason for a review (see reviewReason), calls for a
 // follow-up review, keyed by account; the chunk's review history is read
 // in one lookup.
-func (a *Activities) followUps(ctx context.Context, scored []risk.Assessment, previous map[string]risk.Assessment, jump int, asOf time.Time) (map[string]string, error) {
+func (a *ScanActivities) followUps(ctx context.Context, scored []risk.Assessment, previous map[string]risk.Assessment, jump int, asOf time.Time) (map[string]string, error) {
 	var ids []string
 	for _, s := range scored {
 		prev, hasPrev := previous[s.AccountID]

@@ -29,7 +29,7 @@ func TestScoreChunkFollowsUpAccountsThatStayAtRisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lastWeek := execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Files: []string{book(t)}, AsOf: asOf.AddDate(0, 0, -7).Format(time.DateOnly)})
+	lastWeek := execute[workflows.IngestResult](t, env, "Ingest", workflows.ScanInput{Files: []string{book(t)}, AsOf: asOf.AddDate(0, 0, -7).Format(time.DateOnly)})
 	scoreChunks(t, env, lastWeek, 15)
 	baseline := scoreChunks(t, env, res, 15)
 
@@ -42,7 +42,7 @@ func TestScoreChunkFollowsUpAccountsThatStayAtRisk(t *testing.T) {
 	var steady []risk.Assessment
 	var healthy risk.Assessment
 	for _, s := range scores {
-		crossed := slices.ContainsFunc(baseline.Candidates, func(c review.Candidate) bool { return c.AccountID == s.AccountID })
+		crossed := slices.ContainsFunc(baseline.Candidates, func(c workflows.Candidate) bool { return c.AccountID == s.AccountID })
 		switch {
 		case s.Tier.AtRisk() && !crossed:
 			steady = append(steady, s)
@@ -108,7 +108,7 @@ func TestScoreChunkFollowsUpAccountsThatStayAtRisk(t *testing.T) {
 
 	again := scoreChunks(t, env, res, 15)
 	for _, c := range cases {
-		i := slices.IndexFunc(again.Candidates, func(cand review.Candidate) bool { return cand.AccountID == c.account.AccountID })
+		i := slices.IndexFunc(again.Candidates, func(cand workflows.Candidate) bool { return cand.AccountID == c.account.AccountID })
 		switch {
 		case c.want == "" && i >= 0:
 			t.Errorf("%s: a review for %s: %q", c.name, c.account.AccountID, again.Candidates[i].Reason)
@@ -122,7 +122,7 @@ func TestScoreChunkFollowsUpAccountsThatStayAtRisk(t *testing.T) {
 				t.Errorf("%s: reason %q, want it to say %q", c.name, cand.Reason, want)
 			}
 			// The reason is what the new review's packet says triggered it.
-			if ev := workflows.ReviewInput(cand, res.AsOf, review.Policy{}).Event; ev != cand.Reason {
+			if ev := workflows.NewReviewInput(cand, res.AsOf, review.Policy{}).Event; ev != cand.Reason {
 				t.Errorf("%s: the review's event is %q, not the reason", c.name, ev)
 			}
 		}

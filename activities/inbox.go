@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/source"
 	"github.com/churnwatch/churnwatch/store"
@@ -30,7 +29,7 @@ type saveFunc func(ctx context.Context, b store.Batch, rows []snapshot.Snapshot)
 // when it names no file but the inbox, the inbox's pending uploads (see
 // readInbox). save stores the result: for an inbox scan it also consumes
 // the uploads read.
-func (a *Activities) readInput(ctx context.Context, in review.ScanInput) (files []string, id string, batch snapshot.Batch, save saveFunc, err error) {
+func (a *ScanActivities) readInput(ctx context.Context, in workflows.ScanInput) (files []string, id string, batch snapshot.Batch, save saveFunc, err error) {
 	if len(in.Files) == 0 && in.Inbox != "" {
 		return a.readInbox(ctx, in)
 	}
@@ -47,7 +46,7 @@ func (a *Activities) readInput(ctx context.Context, in review.ScanInput) (files 
 // the same batch again, which writes nothing. Saving the batch consumes the
 // uploads in the same transaction; if another replica's scan consumed one
 // meanwhile, nothing is saved and the retry reads what is left.
-func (a *Activities) readInbox(ctx context.Context, in review.ScanInput) ([]string, string, snapshot.Batch, saveFunc, error) {
+func (a *ScanActivities) readInbox(ctx context.Context, in workflows.ScanInput) ([]string, string, snapshot.Batch, saveFunc, error) {
 	invalid := func(err error) ([]string, string, snapshot.Batch, saveFunc, error) {
 		return nil, "", snapshot.Batch{}, nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
@@ -83,7 +82,7 @@ func (a *Activities) readInbox(ctx context.Context, in review.ScanInput) ([]stri
 	}
 	batch := newestWins(parts, files)
 	if in.Source {
-		srcFiles, srcID, src, err := a.readScan(ctx, review.ScanInput{Source: true})
+		srcFiles, srcID, src, err := a.readScan(ctx, workflows.ScanInput{Source: true})
 		if err != nil {
 			return nil, "", snapshot.Batch{}, nil, err
 		}
@@ -144,7 +143,7 @@ func newestWins(parts []snapshot.Batch, labels []string) snapshot.Batch {
 // is not added twice; one whose upload was consumed already (its batch
 // saved, then the move failed) is archived now. Upload .part files older
 // than an hour, left by a crash, are removed. A missing folder holds nothing.
-func (a *Activities) importDropped(ctx context.Context, dir string) (map[string]string, error) {
+func (a *ScanActivities) importDropped(ctx context.Context, dir string) (map[string]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -199,7 +198,7 @@ func (a *Activities) importDropped(ctx context.Context, dir string) (map[string]
 // after it, so a crash leaves the file in one place or the other, whole. A
 // failure is logged: the upload is consumed all the same, and the next
 // scan's import finds the file and archives it then.
-func (a *Activities) archiveDropped(inbox, path, batchID string) {
+func (a *ScanActivities) archiveDropped(inbox, path, batchID string) {
 	dst := filepath.Join(inbox, "archive", batchID)
 	err := os.MkdirAll(dst, 0o700)
 	if err == nil {
@@ -217,7 +216,7 @@ func (a *Activities) archiveDropped(inbox, path, batchID string) {
 		err = syncPath(inbox)
 	}
 	if err != nil {
-		a.logger().Warn("inbox file read but not archived; the next scan archives it", "file", path, "batch_id", batchID, "error", err)
+		logOr(a.Logger).Warn("inbox file read but not archived; the next scan archives it", "file", path, "batch_id", batchID, "error", err)
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // lastWeek is the book's (examples/portfolio.csv) last week, the one
@@ -74,9 +74,9 @@ func TestInboxScansEachUploadOnce(t *testing.T) {
 	must(t, os.WriteFile(stale, []byte("half"), 0o644))
 	must(t, os.WriteFile(fresh, []byte("half"), 0o644))
 	must(t, os.Chtimes(stale, time.Now().Add(-2*time.Hour), time.Now().Add(-2*time.Hour)))
-	scan := review.ScanInput{Inbox: dir}
+	scan := workflows.ScanInput{Inbox: dir}
 
-	first := execute[review.IngestResult](t, env, "Ingest", scan)
+	first := execute[workflows.IngestResult](t, env, "Ingest", scan)
 	if len(first.Files) != 1 || !strings.HasSuffix(first.Files[0], "/portfolio.csv") || first.Rows != 600 || first.AsOf != lastWeek {
 		t.Fatalf("first scan: files %v, %d rows as of %s", first.Files, first.Rows, first.AsOf)
 	}
@@ -98,7 +98,7 @@ func TestInboxScansEachUploadOnce(t *testing.T) {
 	if _, err := a.Store.AddUpload(ctx, store.Upload{ID: "upload-2", Name: "week47.csv", Content: weekOfBook(t, "20")}); err != nil {
 		t.Fatal(err)
 	}
-	second := execute[review.IngestResult](t, env, "Ingest", scan)
+	second := execute[workflows.IngestResult](t, env, "Ingest", scan)
 	if len(second.Files) != 1 || second.Files[0] != "upload-2/week47.csv" || second.Rows != 50 || second.AccountCount != 50 {
 		t.Fatalf("second scan read %v, %d rows of %d accounts; want only the new upload's 50", second.Files, second.Rows, second.AccountCount)
 	}
@@ -138,7 +138,7 @@ func TestInboxNewestUploadStands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res := execute[review.IngestResult](t, env, "Ingest", review.ScanInput{Inbox: t.TempDir()})
+	res := execute[workflows.IngestResult](t, env, "Ingest", workflows.ScanInput{Inbox: t.TempDir()})
 	if res.Rows != 50 || len(res.Rejected) != 0 || strings.Join(res.Files, " ") != "upload-b/week47.csv upload-a/week47-fixed.csv" {
 		t.Fatalf("read %v: %d rows, %d rejected", res.Files, res.Rows, len(res.Rejected))
 	}
@@ -151,7 +151,7 @@ func TestInboxNewestUploadStands(t *testing.T) {
 	}
 }
 
-func hasCandidate(res review.ScoreResult, account string) bool {
+func hasCandidate(res workflows.ScoreResult, account string) bool {
 	for _, c := range res.Candidates {
 		if c.AccountID == account {
 			return true

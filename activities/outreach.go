@@ -29,7 +29,7 @@ import (
 // crash inside the hand-over itself leaves delivery unknown: the email is
 // then not sent again and the CSM is told to check, because for an email to
 // a customer a duplicate is worse than a CSM told to check.
-func (a *Activities) SendOutreach(ctx context.Context, in workflows.OutreachRequest) (workflows.OutreachResult, error) {
+func (a *NotifyActivities) SendOutreach(ctx context.Context, in workflows.OutreachRequest) (workflows.OutreachResult, error) {
 	res := workflows.OutreachResult{To: in.To}
 	if a.Mail == nil || a.Policy == nil || !a.Policy.SendOutreach {
 		return res, outreachRefused(errors.New("sending the approved outreach is off on this worker (notify.send_outreach)"))
@@ -60,14 +60,14 @@ func (a *Activities) SendOutreach(ctx context.Context, in workflows.OutreachRequ
 	// Sent. Should the mark fail, the claim stays "sending", which only a
 	// retry of this attempt reads, and a completed activity is not retried.
 	if err := a.Store.MarkOutreachSent(ctx, in.ReviewID, time.Now().UTC()); err != nil {
-		a.logger().Warn("outreach sent; recording it failed", "review_id", in.ReviewID, "error", err)
+		logOr(a.Logger).Warn("outreach sent; recording it failed", "review_id", in.ReviewID, "error", err)
 	}
-	a.logger().Info("outreach sent", "review_id", in.ReviewID, "to", in.To, "as", m.From, "message_id", res.MessageID)
+	logOr(a.Logger).Info("outreach sent", "review_id", in.ReviewID, "to", in.To, "as", m.From, "message_id", res.MessageID)
 	return res, nil
 }
 
 // outreachMail is the approved outreach as an email from the approver.
-func (a *Activities) outreachMail(ctx context.Context, in workflows.OutreachRequest) (mail.Message, error) {
+func (a *NotifyActivities) outreachMail(ctx context.Context, in workflows.OutreachRequest) (mail.Message, error) {
 	to, err := netmail.ParseAddress(in.To)
 	if err != nil {
 		return mail.Message{}, outreachRefused(fmt.Errorf("recipient %q is not an address: %w", in.To, err))
@@ -93,7 +93,7 @@ func (a *Activities) outreachMail(ctx context.Context, in workflows.OutreachRequ
 // server had the whole message keeps the claim: delivery is unknown. Any
 // other failure means the server did not take it: the claim is released
 // for a retry, which a refusal (a 5xx answer) does not get.
-func (a *Activities) outreachNotSent(ctx context.Context, in workflows.OutreachRequest, err error) error {
+func (a *NotifyActivities) outreachNotSent(ctx context.Context, in workflows.OutreachRequest, err error) error {
 	if errors.Is(err, mail.ErrUnconfirmed) {
 		msg := "delivery unknown: " + err.Error()
 		return temporal.NewNonRetryableApplicationError(msg, workflows.ErrOutreachUnknown, nil)

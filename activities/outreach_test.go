@@ -19,11 +19,11 @@ import (
 )
 
 // outreachActivities are activities that may send outreach through mp.
-func outreachActivities(t *testing.T, mp *mailpit.Server) (*Activities, func(workflows.OutreachRequest) (workflows.OutreachResult, error)) {
+func outreachActivities(t *testing.T, mp *mailpit.Server) (*testActivities, func(workflows.OutreachRequest) (workflows.OutreachResult, error)) {
 	t.Helper()
 	a, env := newActivities(t)
 	a.Mail = &mail.Sender{Addr: mp.SMTPAddr, From: "Churnwatch <churnwatch@example.com>"}
-	a.Policy = &review.Policy{SendOutreach: true}
+	a.NotifyActivities.Policy = &review.Policy{SendOutreach: true}
 	addUsers(t, a,
 		identity.User{Name: "dana", Role: identity.CSM, Email: "dana@example.com"},
 		identity.User{Name: "sam", Role: identity.CSM},
@@ -109,11 +109,11 @@ func TestSendOutreachWithoutTheCSMsAddress(t *testing.T) {
 func TestSendOutreachRefusesWhenOff(t *testing.T) {
 	mp := mailpit.Start(t, mailpit.Options{})
 	a, send := outreachActivities(t, mp)
-	a.Policy.SendOutreach = false
+	a.NotifyActivities.Policy.SendOutreach = false
 	if _, err := send(outreachRequest("dana")); errorType(err) != workflows.ErrOutreachRefused {
 		t.Errorf("policy off: %v", err)
 	}
-	a.Policy.SendOutreach, a.Mail = true, nil
+	a.NotifyActivities.Policy.SendOutreach, a.Mail = true, nil
 	if _, err := send(outreachRequest("dana")); errorType(err) != workflows.ErrOutreachRefused {
 		t.Errorf("email off: %v", err)
 	}

@@ -25,7 +25,7 @@ func TestReviewsTakeTheWorkersPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a.Policy = &review.Policy{Leaders: []string{"cs-lead"}, Managers: map[string]string{"dana": "old-boss", "marco": "cs-lead"}, DefaultManager: "cs-lead"}
+	a.ScanActivities.Policy = &review.Policy{Leaders: []string{"cs-lead"}, Managers: map[string]string{"dana": "old-boss", "marco": "cs-lead"}, DefaultManager: "cs-lead"}
 	asked := review.Policy{Leaders: []string{"mallory"}, Managers: map[string]string{"dana": "mallory"}}
 
 	p, err := a.reviewPolicy(ctx, asked)
@@ -41,11 +41,11 @@ func TestReviewsTakeTheWorkersPolicy(t *testing.T) {
 	if p.Manager("dana") != "mia" || p.Manager("marco") != "cs-lead" {
 		t.Errorf("managers %v: the record's manager wins, the config's stays for others", p.Managers)
 	}
-	if a.Policy.Managers["dana"] != "old-boss" {
+	if a.ScanActivities.Policy.Managers["dana"] != "old-boss" {
 		t.Errorf("the worker's own policy was modified")
 	}
 
-	a.Policy = nil
+	a.ScanActivities.Policy = nil
 	if p, _ := a.reviewPolicy(ctx, asked); !slices.Contains(p.Leaders, "mallory") {
 		t.Errorf("without a worker policy the scan's stands (activities run alone in tests)")
 	}

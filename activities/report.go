@@ -7,18 +7,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/summary"
 	"github.com/churnwatch/churnwatch/workflows"
 )
+
+// ReportActivities build LeadershipSummary's report.
+type ReportActivities struct {
+	Store  store.Store
+	Logger *slog.Logger
+}
 
 // reportRetention is how long a report built on demand (`starter
 // summary`, `audit packets`, `register`) stays in the store: its reader
@@ -30,23 +36,23 @@ const reportRetention = 24 * time.Hour
 // ID, week and sizes only: the parts grow with the book (~16 MB at 10,000
 // accounts), far past Temporal's 2 MB payload limit, and the CLI and the
 // API read them from the store.
-func (a *Activities) BuildReport(ctx context.Context, in review.SummaryInput) (review.Report, error) {
+func (a *ReportActivities) BuildReport(ctx context.Context, in workflows.SummaryInput) (workflows.Report, error) {
 	week, parts, err := a.renderReport(ctx, in.Week)
 	if err != nil {
-		return review.Report{}, err
+		return workflows.Report{}, err
 	}
 	info := activity.GetInfo(ctx)
 	r := store.Report{ID: reportID(info.WorkflowExecution.ID, info.WorkflowExecution.RunID), Week: week,
 		Created: time.Now(), Kept: in.Save, Parts: parts}
 	if err := a.Store.SaveReport(ctx, r); err != nil {
-		return review.Report{}, fmt.Errorf("save report: %w", err)
+		return workflows.Report{}, fmt.Errorf("save report: %w", err)
 	}
 	if n, err := a.Store.PruneReports(ctx, r.Created.Add(-reportRetention)); err != nil {
-		a.logger().Warn("prune on-demand reports", "error", err)
+		logOr(a.Logger).Warn("prune on-demand reports", "error", err)
 	} else if n > 0 {
-		a.logger().Info("pruned on-demand reports", "parts", n)
+		logOr(a.Logger).Info("pruned on-demand reports", "parts", n)
 	}
-	rep := review.Report{ID: r.ID, Week: week, Sizes: map[string]int{}}
+	rep := workflows.Report{ID: r.ID, Week: week, Sizes: map[string]int{}}
 	for kind, b := range parts {
 		rep.Sizes[kind] = len(b)
 	}
@@ -62,7 +68,7 @@ func reportID(workflowID, runID string) string {
 
 // renderReport renders every part of the week's report (the latest scored
 // week when week is "").
-func (a *Activities) renderReport(ctx context.Context, week string) (string, map[string][]byte, error) {
+func (a *ReportActivities) renderReport(ctx context.Context, week string) (string, map[string][]byte, error) {
 	s, err := summary.Build(ctx, a.Store, week)
 	if errors.Is(err, summary.ErrNoScores) { // no retry can score a week
 		return "", nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)

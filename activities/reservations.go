@@ -28,7 +28,7 @@ const startingGrace = 15 * time.Minute
 // start one, then starts the workflow and records its run. A review ID
 // already used (a packet saved under it, even one the namespace's
 // retention has forgotten) is never started again.
-func (a *Activities) startReview(ctx context.Context, c review.Candidate, cycle string, policy review.Policy) (bool, error) {
+func (a *ScanActivities) startReview(ctx context.Context, c workflows.Candidate, cycle string, policy review.Policy) (bool, error) {
 	id := review.ID(c.AccountID, cycle)
 	if _, err := a.Store.Packet(ctx, id); err == nil {
 		return false, nil
@@ -46,7 +46,7 @@ func (a *Activities) startReview(ctx context.Context, c review.Candidate, cycle 
 		// Without it the client hands back the existing run as if new.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    workflows.ReviewSearchAttributes(c),
-	}, review.ReviewWorkflow, workflows.ReviewInput(c, cycle, policy))
+	}, workflows.ReviewWorkflow, workflows.NewReviewInput(c, cycle, policy))
 	switch {
 	case err == nil:
 		return true, a.Store.SetReservationRun(ctx, c.AccountID, id, run.GetRunID())
@@ -65,7 +65,7 @@ func (a *Activities) startReview(ctx context.Context, c review.Candidate, cycle 
 
 // reserve reserves r's account for its review. An account held by a review
 // whose workflow no longer runs is released and reserved once more.
-func (a *Activities) reserve(ctx context.Context, r store.Reservation) (bool, error) {
+func (a *ScanActivities) reserve(ctx context.Context, r store.Reservation) (bool, error) {
 	held, reserved, err := a.Store.ReserveAccount(ctx, r)
 	if err != nil || reserved {
 		return reserved, err
@@ -80,7 +80,7 @@ func (a *Activities) reserve(ctx context.Context, r store.Reservation) (bool, er
 // openReview returns the ID of the account's review that is still open, if
 // any: one account has at most one open review, whatever the cycle. It is
 // the review holding the account's reservation while its workflow runs.
-func (a *Activities) openReview(ctx context.Context, accountID string) (string, error) {
+func (a *ScanActivities) openReview(ctx context.Context, accountID string) (string, error) {
 	held, err := a.Store.AccountReservations(ctx, []string{accountID})
 	if err != nil {
 		return "", fmt.Errorf("look up the open review of %s: %w", accountID, err)
@@ -95,7 +95,7 @@ func (a *Activities) openReview(ctx context.Context, accountID string) (string, 
 // liveHolder returns r's review ID while its workflow runs. Otherwise it
 // releases the account and returns "": a review terminated, failed or
 // timed out never ran the code that releases it when it closes.
-func (a *Activities) liveHolder(ctx context.Context, r store.Reservation) (string, error) {
+func (a *ScanActivities) liveHolder(ctx context.Context, r store.Reservation) (string, error) {
 	running, err := a.reviewRunning(ctx, r)
 	if err != nil || running {
 		return r.ReviewID, err
@@ -103,13 +103,13 @@ func (a *Activities) liveHolder(ctx context.Context, r store.Reservation) (strin
 	if err := a.Store.ReleaseAccount(ctx, r.AccountID, r.ReviewID); err != nil {
 		return "", err
 	}
-	a.logger().Warn("released the account of a review that no longer runs", "account_id", r.AccountID, "review_id", r.ReviewID, "run_id", r.RunID)
+	logOr(a.Logger).Warn("released the account of a review that no longer runs", "account_id", r.AccountID, "review_id", r.ReviewID, "run_id", r.RunID)
 	return "", nil
 }
 
 // reviewRunning asks Temporal whether r's review still runs. A worker
 // without a client cannot tell and keeps the reservation.
-func (a *Activities) reviewRunning(ctx context.Context, r store.Reservation) (bool, error) {
+func (a *ScanActivities) reviewRunning(ctx context.Context, r store.Reservation) (bool, error) {
 	if a.Temporal == nil || (r.RunID == "" && time.Since(r.ReservedAt) < startingGrace) {
 		return true, nil
 	}
@@ -129,12 +129,4 @@ func (a *Activities) reviewRunning(ctx context.Context, r store.Reservation) (bo
 		return a.reviewRunning(ctx, r)
 	}
 	return status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
-}
-
-// releaseClosed frees the account of a review that closed or was rejected.
-func (a *Activities) releaseClosed(ctx context.Context, p review.Packet) error {
-	if p.State != review.Closed && p.State != review.Rejected {
-		return nil
-	}
-	return a.Store.ReleaseAccount(ctx, p.AccountID, p.ReviewID)
 }

@@ -9,7 +9,7 @@ import (
 // notifySlack posts notice n to its recipient's Slack when Slack is on.
 // The error wraps slack.ErrRejected when Slack's answer says no retry can
 // help; the outbox's drainer retries any other (deliver.go).
-func (a *Activities) notifySlack(ctx context.Context, n review.Notice) error {
+func (a *NotifyActivities) notifySlack(ctx context.Context, n review.Notice) error {
 	if a.Slack == nil {
 		return nil
 	}

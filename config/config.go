@@ -22,6 +22,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // EnvPrefix prefixes every environment variable Churnwatch reads.
@@ -599,8 +600,8 @@ func (c Config) Policy() review.Policy {
 
 // ScanInput is the scan of files (or, with none, of the schedule's inbox)
 // under this configuration.
-func (c Config) ScanInput(files []string, asOf string) review.ScanInput {
-	in := review.ScanInput{Files: files, AsOf: asOf, Policy: c.Policy(), JumpPoints: c.Review.JumpPoints, ChunkSize: c.Review.ScanChunk}
+func (c Config) ScanInput(files []string, asOf string) workflows.ScanInput {
+	in := workflows.ScanInput{Files: files, AsOf: asOf, Policy: c.Policy(), JumpPoints: c.Review.JumpPoints, ChunkSize: c.Review.ScanChunk}
 	if len(files) == 0 {
 		in.Inbox = c.InboxDir()
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/churnwatch/churnwatch/metrics"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // Service decides reviews on people's behalf.
@@ -180,7 +181,7 @@ func (s *Service) Decide(ctx context.Context, u identity.User, reviewID string, 
 		s.refused(ctx, u, p, err)
 		return p, err
 	}
-	out, err := s.update(ctx, u, p, review.UpdateDecide, d, updateID)
+	out, err := s.update(ctx, u, p, workflows.UpdateDecide, d, updateID)
 	if err == nil && p.Decision == nil { // a repeated update ID answers again; count it once
 		s.Metrics.Decided(out)
 	}
@@ -200,7 +201,7 @@ func (s *Service) Progress(ctx context.Context, u identity.User, reviewID, event
 	if pr.Kind != review.EventOutreachSent && pr.Kind != review.EventCustomerResponded {
 		return p, refuse(http.StatusUnprocessableEntity, "event %q is not outreach_sent or customer_responded", event)
 	}
-	return s.update(ctx, u, p, review.UpdateProgress, pr, updateID)
+	return s.update(ctx, u, p, workflows.UpdateProgress, pr, updateID)
 }
 
 // Outcome records what happened to the account as u.
@@ -216,7 +217,7 @@ func (s *Service) Outcome(ctx context.Context, u identity.User, reviewID, result
 	if err := o.Validate(); err != nil {
 		return p, refuse(http.StatusUnprocessableEntity, "%v", err)
 	}
-	return s.update(ctx, u, p, review.UpdateOutcome, o, updateID)
+	return s.update(ctx, u, p, workflows.UpdateOutcome, o, updateID)
 }
 
 // authorize reads the review and checks that u may act on it.

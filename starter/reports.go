@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/churnwatch/churnwatch/config"
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // reportTimeout bounds reading one part of a report through the API: the
@@ -27,7 +27,7 @@ const reportTimeout = 5 * time.Minute
 // `starter users` does), else the worker's API at server.url with
 // CHURNWATCH_TOKEN (a manager's, leader's or admin's). A report from a
 // worker older than stored reports carries its parts itself.
-func readReport(ctx context.Context, cfg config.Config, rep review.Report, kind string) ([]byte, error) {
+func readReport(ctx context.Context, cfg config.Config, rep workflows.Report, kind string) ([]byte, error) {
 	if rep.ID == "" {
 		return inlinePart(rep, kind), nil
 	}
@@ -87,7 +87,7 @@ func (c *apiClient) reportPart(ctx context.Context, id, kind string) ([]byte, er
 }
 
 // inlinePart is a part of a report that carries its parts.
-func inlinePart(rep review.Report, kind string) []byte {
+func inlinePart(rep workflows.Report, kind string) []byte {
 	switch kind {
 	case store.ReportSummaryJSON:
 		return rep.JSON

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/churnwatch/churnwatch/config"
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestReadReport: the CLI reads the report the summary workflow stored
@@ -27,7 +27,7 @@ func TestReadReport(t *testing.T) {
 	}
 	cfg.DataDir = t.TempDir()
 	register := strings.Repeat("A-1001,critical,85\n", 150_000) // ~2.9 MB: more than a workflow result may carry
-	ref := review.Report{ID: "report-1", Week: "2026-11-16"}
+	ref := workflows.Report{ID: "report-1", Week: "2026-11-16"}
 
 	// No store here, no token: nothing is created, and the error says what to set.
 	if _, err := readReport(ctx, cfg, ref, store.ReportRegister); err == nil || !strings.Contains(err.Error(), "CHURNWATCH_TOKEN") {
@@ -71,7 +71,7 @@ func TestReadReport(t *testing.T) {
 		t.Fatalf("from the store: %d bytes, %v (API asked: %v)", len(b), err, got != nil)
 	}
 
-	old := review.Report{Week: "2026-11-16", Markdown: "# Week of 2026-11-16"}
+	old := workflows.Report{Week: "2026-11-16", Markdown: "# Week of 2026-11-16"}
 	if b, err := readReport(ctx, cfg, old, store.ReportSummaryMD); err != nil || string(b) != old.Markdown {
 		t.Errorf("an older worker's report: %q %v", b, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/config"
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 var states = review.States
@@ -89,12 +90,12 @@ func joinStates() string {
 }
 
 func listReviews(ctx context.Context, c client.Client, state review.State, owner string) ([]review.Item, error) {
-	query := fmt.Sprintf("WorkflowType = '%s'", review.ReviewWorkflow)
+	query := fmt.Sprintf("WorkflowType = '%s'", workflows.ReviewWorkflow)
 	if state != "" {
-		query += fmt.Sprintf(" AND %s = '%s'", review.AttrReviewState, state)
+		query += fmt.Sprintf(" AND %s = '%s'", workflows.AttrReviewState, state)
 	}
 	if owner != "" {
-		query += fmt.Sprintf(" AND %s = '%s'", review.AttrOwner, strings.ReplaceAll(owner, "'", ""))
+		query += fmt.Sprintf(" AND %s = '%s'", workflows.AttrOwner, strings.ReplaceAll(owner, "'", ""))
 	}
 	items := []review.Item{}
 	var token []byte
@@ -111,11 +112,11 @@ func listReviews(ctx context.Context, c client.Client, state review.State, owner
 					_ = converter.GetDefaultDataConverter().FromPayload(p, v)
 				}
 			}
-			decode(review.AttrAccountID, &it.AccountID)
-			decode(review.AttrRiskTier, &it.Tier)
-			decode(review.AttrRiskScore, &it.Score)
-			decode(review.AttrReviewState, &it.State)
-			decode(review.AttrOwner, &it.Owner)
+			decode(workflows.AttrAccountID, &it.AccountID)
+			decode(workflows.AttrRiskTier, &it.Tier)
+			decode(workflows.AttrRiskScore, &it.Score)
+			decode(workflows.AttrReviewState, &it.State)
+			decode(workflows.AttrOwner, &it.Owner)
 			items = append(items, it)
 		}
 		token = resp.NextPageToken
@@ -224,7 +225,7 @@ func reviewThroughTemporal(ctx context.Context, fs *pflag.FlagSet, sub, id strin
 	}
 	defer c.Close()
 	if sub == "show" {
-		v, err := c.QueryWorkflow(ctx, id, "", review.QueryPacket)
+		v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryPacket)
 		if err != nil {
 			return p, fmt.Errorf("review %s: %w", id, err)
 		}
@@ -261,13 +262,13 @@ func temporalRequest(sub string, f reviewFlags) (string, any, error) {
 			}
 			d.Kind, d.EditedOutreach = review.EditAndApprove, &email
 		}
-		return review.UpdateDecide, d, nil
+		return workflows.UpdateDecide, d, nil
 	case "reject":
-		return review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: f.actor, Reason: f.reason, Note: f.note}, nil
+		return workflows.UpdateDecide, review.Decision{Kind: review.Reject, Actor: f.actor, Reason: f.reason, Note: f.note}, nil
 	case "progress":
-		return review.UpdateProgress, review.Progress{Kind: review.EventKind(f.event), Actor: f.actor, Note: f.note}, nil
+		return workflows.UpdateProgress, review.Progress{Kind: review.EventKind(f.event), Actor: f.actor, Note: f.note}, nil
 	case "outcome":
-		return review.UpdateOutcome, review.Outcome{Kind: review.OutcomeKind(f.result), Actor: f.actor, Note: f.note}, nil
+		return workflows.UpdateOutcome, review.Outcome{Kind: review.OutcomeKind(f.result), Actor: f.actor, Note: f.note}, nil
 	}
 	return "", nil, nil
 }

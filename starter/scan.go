@@ -16,6 +16,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // runScan ingests snapshot files (or, with --source, the worker's
@@ -68,11 +69,11 @@ func runScan(ctx context.Context, args []string, out io.Writer) error {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        review.NewScanID(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, review.ScanWorkflow, in)
+	}, workflows.ScanWorkflow, in)
 	if err != nil {
 		return fmt.Errorf("start scan: %w", err)
 	}
-	var res review.ScanResult
+	var res workflows.ScanResult
 	if err := run.Get(ctx, &res); err != nil {
 		return fmt.Errorf("scan %s: %w", run.GetID(), plainError(err))
 	}
@@ -91,7 +92,7 @@ func runScan(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func printScan(out io.Writer, res review.ScanResult) {
+func printScan(out io.Writer, res workflows.ScanResult) {
 	fmt.Fprintf(out, "Scanned %d accounts (%d rows) as of %s, batch %s\n", res.Accounts, res.Rows, res.AsOf, res.BatchID)
 	var tiers []string
 	for _, t := range risk.Tiers {

@@ -14,9 +14,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/churnwatch/churnwatch/config"
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/summary"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // runSummary prints the leadership summary, built on demand by the
@@ -118,25 +118,25 @@ func runRegister(ctx context.Context, args []string, out io.Writer) error {
 // buildReport runs the LeadershipSummary workflow for week and returns the
 // report it built: a reference to the report in the store (readReport
 // reads its parts), or from an older worker the parts themselves.
-func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (review.Report, config.Config, error) {
+func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (workflows.Report, config.Config, error) {
 	if week != "" {
 		if _, err := time.Parse(time.DateOnly, week); err != nil {
-			return review.Report{}, config.Config{}, usageError(fmt.Errorf("--week %q is not a YYYY-MM-DD date", week))
+			return workflows.Report{}, config.Config{}, usageError(fmt.Errorf("--week %q is not a YYYY-MM-DD date", week))
 		}
 	}
 	c, cfg, err := dial(ctx, fs)
 	if err != nil {
-		return review.Report{}, cfg, err
+		return workflows.Report{}, cfg, err
 	}
 	defer c.Close()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        "summary/" + uuid.NewString(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, review.SummaryWorkflow, review.SummaryInput{Week: week})
+	}, workflows.SummaryWorkflow, workflows.SummaryInput{Week: week})
 	if err != nil {
-		return review.Report{}, cfg, fmt.Errorf("start summary: %w", err)
+		return workflows.Report{}, cfg, fmt.Errorf("start summary: %w", err)
 	}
-	var rep review.Report
+	var rep workflows.Report
 	if err := run.Get(ctx, &rep); err != nil {
 		return rep, cfg, fmt.Errorf("summary: %w", plainError(err))
 	}

@@ -20,16 +20,16 @@ import (
 
 	"github.com/churnwatch/churnwatch/codec"
 	"github.com/churnwatch/churnwatch/config"
-	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // SearchAttributes are the custom search attributes the reviews keep.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
-	review.AttrAccountID:   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	review.AttrOwner:       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	review.AttrRiskTier:    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-	review.AttrRiskScore:   enumspb.INDEXED_VALUE_TYPE_INT,
-	review.AttrReviewState: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.AttrAccountID:   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.AttrOwner:       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.AttrRiskTier:    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.AttrRiskScore:   enumspb.INDEXED_VALUE_TYPE_INT,
+	workflows.AttrReviewState: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // Option adds to the client options Dial builds: the worker's metrics and

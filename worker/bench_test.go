@@ -21,6 +21,7 @@ import (
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
 	"github.com/churnwatch/churnwatch/temporalclient"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // The review benchmark and its floor share one embedded server, so the
@@ -115,7 +116,7 @@ func BenchmarkReviewsToGate(b *testing.B) {
 		for j := range reviewsPerIteration {
 			acct := accounts[j%len(accounts)]
 			id := fmt.Sprintf("review/%s/%s-%d", acct, prefix, j)
-			_, err := bench.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue}, review.ReviewWorkflow, review.ReviewInput{
+			_, err := bench.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue}, workflows.ReviewWorkflow, workflows.ReviewInput{
 				ReviewID: id, AccountID: acct, AccountName: acct, Owner: "dana", Cycle: "2026-11-16",
 				Event: "benchmark", Tier: "critical", Score: 80, Policy: cfg.Policy(),
 			})

@@ -22,6 +22,7 @@ import (
 	"github.com/churnwatch/churnwatch/inbox"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestClusterTopology runs docker-compose.yml's topology without Docker: the
@@ -103,7 +104,7 @@ func TestClusterTopology(t *testing.T) {
 
 	input := fmt.Sprintf(`{"kind":"approve","actor":%q,"note":"approved with the Temporal CLI"}`, res.Started[0].Owner)
 	out, err := exec.Command(cli, "workflow", "update", "execute", "--address", addr,
-		"--workflow-id", id, "--name", review.UpdateDecide, "--input", input).CombinedOutput()
+		"--workflow-id", id, "--name", workflows.UpdateDecide, "--input", input).CombinedOutput()
 	if err != nil {
 		t.Fatalf("temporal workflow update execute: %v\n%s", err, out)
 	}
@@ -112,7 +113,7 @@ func TestClusterTopology(t *testing.T) {
 	// The worker registered the search attributes the CLI cluster lacked.
 	waitFor(t, "the review in visibility", func() bool {
 		out, err := exec.Command(cli, "workflow", "list", "--address", addr,
-			"--query", fmt.Sprintf("%s = '%s'", review.AttrReviewState, review.ActionAssigned)).CombinedOutput()
+			"--query", fmt.Sprintf("%s = '%s'", workflows.AttrReviewState, review.ActionAssigned)).CombinedOutput()
 		return err == nil && strings.Contains(string(out), id)
 	})
 

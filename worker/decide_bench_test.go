@@ -17,11 +17,12 @@ import (
 	"github.com/churnwatch/churnwatch/simulate"
 	"github.com/churnwatch/churnwatch/snapshot"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 const (
 	// decideBookAccounts sizes the simulated book so that its scan opens
-	// at least decideMinReviews reviews and at most review.MaxListed (the
+	// at least decideMinReviews reviews and at most workflows.MaxListed (the
 	// scan result lists no more, and awaitingReviews reads that list).
 	decideBookAccounts = 2000
 	decideMinReviews   = 200
@@ -69,7 +70,7 @@ func BenchmarkDecisionsThroughAPI(b *testing.B) {
 	setup := time.Now()
 	res := scan(b, c, cfg, book)
 	if res.StartedCount < decideMinReviews || res.StartedCount != len(res.Started) {
-		b.Fatalf("the scan of %d accounts started %d reviews (%d listed); want %d to %d", res.Accounts, res.StartedCount, len(res.Started), decideMinReviews, review.MaxListed)
+		b.Fatalf("the scan of %d accounts started %d reviews (%d listed); want %d to %d", res.Accounts, res.StartedCount, len(res.Started), decideMinReviews, workflows.MaxListed)
 	}
 	byOwner := awaitingReviews(b, cfg, tm, res)
 	var jobs []decideJob

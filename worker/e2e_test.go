@@ -16,6 +16,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // binaries builds the worker and the starter once per test binary.
@@ -133,7 +134,7 @@ func TestContractSurvivesKill9(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan: exit %d: %s", code, errOut)
 	}
-	var res review.ScanResult
+	var res workflows.ScanResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestContractSurvivesKill9(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("rescan: exit %d: %s", code, errOut)
 	}
-	var again review.ScanResult
+	var again workflows.ScanResult
 	if err := json.Unmarshal([]byte(out), &again); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestContractSurvivesKill9(t *testing.T) {
 		second := review.ID(res.Started[1].AccountID, res.AsOf)
 		input := fmt.Sprintf(`{"kind":"reject","actor":%q,"reason":"known seasonal dip"}`, res.Started[1].Owner)
 		cmd := exec.Command(cli, "workflow", "update", "execute", "--address", fmt.Sprintf("127.0.0.1:%d", port),
-			"--workflow-id", second, "--name", review.UpdateDecide, "--input", input)
+			"--workflow-id", second, "--name", workflows.UpdateDecide, "--input", input)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("temporal workflow update execute on %s: %v\n%s", second, err, out)
 		}

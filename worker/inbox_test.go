@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/churnwatch/churnwatch/inbox"
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestUploadsAreScannedOnceNewestFirst: over the API, a book, then a
@@ -30,7 +30,7 @@ func TestUploadsAreScannedOnceNewestFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upload := func(name string, body []byte) (inbox.Receipt, review.ScanResult) {
+	upload := func(name string, body []byte) (inbox.Receipt, workflows.ScanResult) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, "http://"+cfg.HTTP.Addr+"/api/snapshots?scan=now&name="+name, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+cfg.HTTP.APIToken)
@@ -43,7 +43,7 @@ func TestUploadsAreScannedOnceNewestFirst(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil || resp.StatusCode != http.StatusAccepted {
 			t.Fatalf("upload %s: %s %+v %v", name, resp.Status, rec, err)
 		}
-		var res review.ScanResult
+		var res workflows.ScanResult
 		if err := c.GetWorkflow(ctx, rec.ScanID, "").Get(ctx, &res); err != nil {
 			t.Fatalf("scan of %s: %v", name, err)
 		}
@@ -86,8 +86,8 @@ func TestUploadsAreScannedOnceNewestFirst(t *testing.T) {
 	}
 }
 
-func started(res review.ScanResult, account string) bool {
-	return slices.ContainsFunc(res.Started, func(c review.Candidate) bool { return c.AccountID == account })
+func started(res workflows.ScanResult, account string) bool {
+	return slices.ContainsFunc(res.Started, func(c workflows.Candidate) bool { return c.AccountID == account })
 }
 
 // lastWeek is the example book's last week.

@@ -102,20 +102,20 @@ func examplePath(t testing.TB) string {
 	return p
 }
 
-func scan(t testing.TB, c client.Client, cfg config.Config, files ...string) review.ScanResult {
+func scan(t testing.TB, c client.Client, cfg config.Config, files ...string) workflows.ScanResult {
 	t.Helper()
 	return scanWithID(t, c, cfg, fmt.Sprintf("scan/test-%d", time.Now().UnixNano()), files...)
 }
 
-func scanWithID(t testing.TB, c client.Client, cfg config.Config, id string, files ...string) review.ScanResult {
+func scanWithID(t testing.TB, c client.Client, cfg config.Config, id string, files ...string) workflows.ScanResult {
 	t.Helper()
 	ctx := context.Background()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue},
-		review.ScanWorkflow, cfg.ScanInput(files, ""))
+		workflows.ScanWorkflow, cfg.ScanInput(files, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res review.ScanResult
+	var res workflows.ScanResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("scan: %v", err)
 	}
@@ -124,7 +124,7 @@ func scanWithID(t testing.TB, c client.Client, cfg config.Config, id string, fil
 
 func queryPacket(t testing.TB, c client.Client, id string) review.Packet {
 	t.Helper()
-	v, err := c.QueryWorkflow(context.Background(), id, "", review.QueryPacket)
+	v, err := c.QueryWorkflow(context.Background(), id, "", workflows.QueryPacket)
 	if err != nil {
 		t.Fatalf("query %s: %v", id, err)
 	}
@@ -224,16 +224,16 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 	// Visibility lists every started review through its search attributes.
 	waitFor(t, "reviews in visibility", func() bool {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", review.ReviewWorkflow, review.AttrReviewState, review.AwaitingApproval),
+			Query: fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", workflows.ReviewWorkflow, workflows.AttrReviewState, review.AwaitingApproval),
 		})
 		return err == nil && len(resp.Executions) == len(res.Started)
 	})
 
 	// The gate refuses a stranger, then takes the owner's approval.
-	if _, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: "mallory"}); err == nil {
+	if _, err := update(t, c, id, workflows.UpdateDecide, review.Decision{Kind: review.Approve, Actor: "mallory"}); err == nil {
 		t.Fatal("a non-owner's approval was accepted")
 	}
-	p, err = update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: first.Owner, ConfirmedCause: "budget cut after reorg"})
+	p, err = update(t, c, id, workflows.UpdateDecide, review.Decision{Kind: review.Approve, Actor: first.Owner, ConfirmedCause: "budget cut after reorg"})
 	if err != nil {
 		t.Fatalf("approve: %v", err)
 	}
@@ -241,7 +241,7 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 		t.Fatalf("approved review still at the gate: %s", p.State)
 	}
 	waitFor(t, "the action", func() bool { return queryPacket(t, c, id).State == review.ActionAssigned })
-	p, err = update(t, c, id, review.UpdateOutcome, review.Outcome{Kind: review.Saved, Actor: first.Owner, Note: "renewed for 2 years"})
+	p, err = update(t, c, id, workflows.UpdateOutcome, review.Outcome{Kind: review.Saved, Actor: first.Owner, Note: "renewed for 2 years"})
 	if err != nil {
 		t.Fatalf("outcome: %v", err)
 	}
@@ -252,7 +252,7 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 	// A second account is rejected: a candidate false positive.
 	second := review.ID(res.Started[1].AccountID, res.AsOf)
 	waitFor(t, "the second review's drafts", func() bool { return queryPacket(t, c, second).Draft != nil })
-	if _, err := update(t, c, second, review.UpdateDecide, review.Decision{Kind: review.Reject, Actor: res.Started[1].Owner, Reason: "seasonal dip, known"}); err != nil {
+	if _, err := update(t, c, second, workflows.UpdateDecide, review.Decision{Kind: review.Reject, Actor: res.Started[1].Owner, Reason: "seasonal dip, known"}); err != nil {
 		t.Fatalf("reject: %v", err)
 	}
 
@@ -281,11 +281,11 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 			t.Errorf("%s events of the approved review: %d, want 1 (%v)", k, kinds[k], kinds)
 		}
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "summary/test", TaskQueue: cfg.Temporal.TaskQueue}, review.SummaryWorkflow, review.SummaryInput{})
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "summary/test", TaskQueue: cfg.Temporal.TaskQueue}, workflows.SummaryWorkflow, workflows.SummaryInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep review.Report
+	var rep workflows.Report
 	if err := run.Get(ctx, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -320,15 +320,15 @@ func TestEmbeddedScanApproveOutcome(t *testing.T) {
 func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	c := startWorker(t, cfg)
-	acts := &activities.Activities{Temporal: c, TaskQueue: "nobody-polls", Store: openTestStore(t)}
+	acts := &activities.ScanActivities{Temporal: c, TaskQueue: "nobody-polls", Store: openTestStore(t)}
 	var ts testsuite.WorkflowTestSuite
-	candidates := []review.Candidate{
+	candidates := []workflows.Candidate{
 		{AccountID: "S-1", Owner: "dana", Tier: risk.Critical, Score: 90},
 		{AccountID: "S-2", Owner: "dana", Tier: risk.Elevated, Score: 50},
 		{AccountID: "S-3", Owner: "li.wei", Tier: risk.Elevated, Score: 45},
 	}
-	req := review.StartReviewsRequest{Cycle: "2026-11-16", Candidates: candidates}
-	run := func(resume *review.StartReviewsResult) review.StartReviewsResult {
+	req := workflows.StartReviewsRequest{Cycle: "2026-11-16", Candidates: candidates}
+	run := func(resume *workflows.StartReviewsResult) workflows.StartReviewsResult {
 		t.Helper()
 		env := ts.NewTestActivityEnvironment()
 		env.RegisterActivity(acts)
@@ -339,7 +339,7 @@ func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res review.StartReviewsResult
+		var res workflows.StartReviewsResult
 		if err := v.Get(&res); err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +347,7 @@ func TestStartReviewsResumesAndNeverStartsTwice(t *testing.T) {
 	}
 
 	// An earlier attempt reported S-1 before it failed: S-1 is not tried again.
-	first := run(&review.StartReviewsResult{Started: candidates[:1]})
+	first := run(&workflows.StartReviewsResult{Started: candidates[:1]})
 	if len(first.Started) != 3 || len(first.AlreadyOpen) != 0 {
 		t.Fatalf("resumed run: %+v", first)
 	}
@@ -405,7 +405,7 @@ func TestSnapshotUploadScans(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || rec.Rows != 600 || rec.ScanID == "" || rec.Upload == "" {
 		t.Fatalf("upload: %s %+v", resp.Status, rec)
 	}
-	var res review.ScanResult
+	var res workflows.ScanResult
 	if err := c.GetWorkflow(context.Background(), rec.ScanID, "").Get(context.Background(), &res); err != nil {
 		t.Fatal(err)
 	}

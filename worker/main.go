@@ -202,25 +202,24 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		logger.Info("slack interactions", "url", "http://"+srvHTTP.Addr+"/slack/interactions")
 	}
 
-	acts, err := newActivities(cfg, st, c, logger)
+	acts, err := newActivities(cfg, st, c, logger, m)
 	if err != nil {
 		return err
 	}
-	acts.Metrics = m
-	defer drainOutbox(ctx, acts)()
+	defer drainOutbox(ctx, acts.notify)()
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(review.ReviewWorkflow))
-	w.RegisterWorkflowWithOptions(workflows.PortfolioScan, workflowOptions(review.ScanWorkflow))
-	w.RegisterWorkflowWithOptions(workflows.LeadershipSummary, workflowOptions(review.SummaryWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(workflows.ReviewWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.PortfolioScan, workflowOptions(workflows.ScanWorkflow))
+	w.RegisterWorkflowWithOptions(workflows.LeadershipSummary, workflowOptions(workflows.SummaryWorkflow))
 	w.RegisterWorkflowWithOptions(workflows.DailyDigest, workflowOptions(workflows.DigestWorkflow))
-	w.RegisterActivity(acts)
+	acts.register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 
-	if acts.LLM != nil {
+	if acts.draft.LLM != nil {
 		// Drafting has its own queue so the LLM's rate limit throttles only
 		// drafting, across every worker of the deployment.
 		llm := worker.New(c, cfg.Temporal.LLMTaskQueue, worker.Options{
@@ -228,7 +227,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		})
 		// Only drafting: any other activity scheduled there by mistake
 		// would wait behind the LLM's rate limit.
-		llm.RegisterActivityWithOptions(acts.Draft, activity.RegisterOptions{Name: workflows.ActDraft})
+		llm.RegisterActivityWithOptions(acts.draft.Draft, activity.RegisterOptions{Name: workflows.ActDraft})
 		if err := llm.Start(); err != nil {
 			return fmt.Errorf("start LLM worker: %w", err)
 		}
@@ -273,56 +272,107 @@ func drafterName(cfg config.Config) string {
 	return "llm:" + cfg.LLM.Model + " (offline fallback)"
 }
 
-func newActivities(cfg config.Config, st store.Store, c client.Client, logger *slog.Logger) (*activities.Activities, error) {
-	acts := &activities.Activities{
-		Store:        st,
-		Model:        cfg.Risk,
-		Offline:      draft.NewOffline(),
-		CSMLanguage:  cfg.LLM.CSMLanguage,
-		CalendarLink: cfg.LLM.CalendarLink,
-		DataDir:      cfg.DataDir,
-		Logger:       logger,
-		Temporal:     c,
-		TaskQueue:    cfg.Temporal.TaskQueue,
-	}
-	acts.PagesURL = cmp.Or(cfg.Notify.PagesURL, cfg.HTTP.PublicURL)
+// workerActivities are the worker's activities, one struct per concern,
+// each holding only what its activities use.
+type workerActivities struct {
+	scan   *activities.ScanActivities
+	review *activities.ReviewActivities
+	draft  *activities.DraftActivities
+	notify *activities.NotifyActivities
+	report *activities.ReportActivities
+}
+
+// register registers every activity on w, the main task queue, each under
+// its method name: the names the workflows call and their histories hold.
+// Draft is among them, as it always was, though reviews schedule it on the
+// LLM queue.
+func (a workerActivities) register(w worker.Worker) {
+	w.RegisterActivity(a.scan)
+	w.RegisterActivity(a.review)
+	w.RegisterActivity(a.draft)
+	w.RegisterActivity(a.notify)
+	w.RegisterActivity(a.report)
+}
+
+// newActivities builds the worker's activities from its config.
+func newActivities(cfg config.Config, st store.Store, c client.Client, logger *slog.Logger, m *metrics.Metrics) (workerActivities, error) {
 	policy := cfg.Policy()
 	// Only the worker says whether reviews may email the customer.
 	policy.SendOutreach = cfg.Notify.SendOutreach
-	acts.Policy = &policy
-	acts.FollowUpWeeks = cfg.Review.FollowUpWeeks
+	scan := &activities.ScanActivities{
+		Store:         st,
+		Model:         cfg.Risk,
+		DataDir:       cfg.DataDir,
+		Policy:        &policy,
+		FollowUpWeeks: cfg.Review.FollowUpWeeks,
+		Temporal:      c,
+		TaskQueue:     cfg.Temporal.TaskQueue,
+		Logger:        logger,
+		Metrics:       m,
+	}
 	if cfg.Source.DSN != "" {
 		src, err := source.New(cfg.Source.DSN, cfg.Source.Query)
 		if err != nil {
-			return nil, err
+			return workerActivities{}, err
 		}
-		acts.Source = src
+		scan.Source = src
+	}
+	drafts, err := newDraftActivities(cfg, m)
+	if err != nil {
+		return workerActivities{}, err
+	}
+	notify := &activities.NotifyActivities{
+		Store:    st,
+		Mail:     mail.FromConfig(cfg.Notify),
+		PagesURL: cmp.Or(cfg.Notify.PagesURL, cfg.HTTP.PublicURL),
+		Policy:   &policy,
+		Logger:   logger,
+		Metrics:  m,
 	}
 	if cfg.Notify.WebhookURL != "" {
-		acts.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
+		notify.Webhook = &webhook.Poster{URL: cfg.Notify.WebhookURL, Client: &http.Client{Timeout: cfg.Notify.Timeout}}
 	}
 	if cfg.Slack.BotToken != "" {
-		acts.Slack = slack.NewPoster(cfg, st, logger)
+		notify.Slack = slack.NewPoster(cfg, st, logger)
 	}
-	acts.Mail = mail.FromConfig(cfg.Notify)
-	if cfg.LLM.BaseURL != "" {
-		llm, err := draft.NewOpenAI(draft.OpenAIConfig{
-			BaseURL:        cfg.LLM.BaseURL,
-			APIKey:         cfg.LLM.APIKey,
-			Model:          cfg.LLM.Model,
-			Timeout:        cfg.LLM.Timeout,
-			MaxTokens:      cfg.LLM.MaxTokens,
-			RedactPatterns: cfg.LLM.RedactPatterns,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("llm: %w", err)
-		}
-		acts.LLM = draft.NewGuarded(llm, acts.Offline, draft.Policy{
-			DisabledAccounts: cfg.LLM.DisabledAccounts,
-			DisabledOwners:   cfg.LLM.DisabledOwners,
-		})
+	return workerActivities{
+		scan:   scan,
+		review: &activities.ReviewActivities{Store: st, Model: cfg.Risk},
+		draft:  drafts,
+		notify: notify,
+		report: &activities.ReportActivities{Store: st, Logger: logger},
+	}, nil
+}
+
+// newDraftActivities builds the drafters: the offline one always, the LLM
+// (with its guardrails, falling back to the offline one) when llm.base_url
+// is set.
+func newDraftActivities(cfg config.Config, m *metrics.Metrics) (*activities.DraftActivities, error) {
+	d := &activities.DraftActivities{
+		Offline:      draft.NewOffline(),
+		CSMLanguage:  cfg.LLM.CSMLanguage,
+		CalendarLink: cfg.LLM.CalendarLink,
+		Metrics:      m,
 	}
-	return acts, nil
+	if cfg.LLM.BaseURL == "" {
+		return d, nil
+	}
+	llm, err := draft.NewOpenAI(draft.OpenAIConfig{
+		BaseURL:        cfg.LLM.BaseURL,
+		APIKey:         cfg.LLM.APIKey,
+		Model:          cfg.LLM.Model,
+		Timeout:        cfg.LLM.Timeout,
+		MaxTokens:      cfg.LLM.MaxTokens,
+		RedactPatterns: cfg.LLM.RedactPatterns,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+	d.LLM = draft.NewGuarded(llm, d.Offline, draft.Policy{
+		DisabledAccounts: cfg.LLM.DisabledAccounts,
+		DisabledOwners:   cfg.LLM.DisabledOwners,
+	})
+	return d, nil
 }
 
 // startScan starts a scan of the inbox (every pending upload, oldest
@@ -333,7 +383,7 @@ func startScan(ctx context.Context, c client.Client, cfg config.Config) (string,
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        review.NewScanID(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, review.ScanWorkflow, in)
+	}, workflows.ScanWorkflow, in)
 	if err != nil {
 		return "", fmt.Errorf("start scan: %w", err)
 	}
@@ -463,8 +513,8 @@ func ensureSchedules(ctx context.Context, c client.Client, cfg config.Config) er
 		id, cron, workflow string
 		arg                any
 	}{
-		{"churnwatch-weekly-scan", cfg.Schedule.ScanCron, review.ScanWorkflow, scan},
-		{"churnwatch-weekly-summary", cfg.Schedule.SummaryCron, review.SummaryWorkflow, review.SummaryInput{Save: true}},
+		{"churnwatch-weekly-scan", cfg.Schedule.ScanCron, workflows.ScanWorkflow, scan},
+		{"churnwatch-weekly-summary", cfg.Schedule.SummaryCron, workflows.SummaryWorkflow, workflows.SummaryInput{Save: true}},
 		{"churnwatch-daily-digest", digestCron(cfg), workflows.DigestWorkflow, workflows.DigestInput{TimeZone: cfg.Schedule.TimeZone}},
 	}
 	for _, s := range specs {

@@ -27,6 +27,7 @@ import (
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestMetricsTracesAndProbes runs the worker with tracing sent to an
@@ -66,7 +67,7 @@ func TestMetricsTracesAndProbes(t *testing.T) {
 		{"churnwatch_scan_step_duration_seconds", "step", "score_chunk"},
 		{"churnwatch_scan_step_duration_seconds", "step", "start_reviews"},
 		{"temporal_activity_execution_latency_seconds", "activity_type", "Ingest"},
-		{"temporal_workflow_completed_total", "workflow_type", review.ScanWorkflow},
+		{"temporal_workflow_completed_total", "workflow_type", workflows.ScanWorkflow},
 		{"temporal_request_total"},
 		{"temporal_num_pollers", "poller_type", "workflow_task"},
 		{"churnwatch_http_requests_total", "route", "GET /readyz", "code", "200"},
@@ -95,10 +96,10 @@ func TestMetricsTracesAndProbes(t *testing.T) {
 	// and the decision's request linked through Temporal to the update
 	// the review's workflow handled.
 	waitFor(t, "the spans at the OTLP receiver", func() bool {
-		return spans.has("RunActivity:Ingest") && spans.has("HandleUpdate:"+review.UpdateDecide)
+		return spans.has("RunActivity:Ingest") && spans.has("HandleUpdate:"+workflows.UpdateDecide)
 	})
 	httpTrace := spans.trace("POST /api/reviews/{account}/{cycle}/decision")
-	for _, name := range []string{"UpdateWorkflow:" + review.UpdateDecide, "HandleUpdate:" + review.UpdateDecide} {
+	for _, name := range []string{"UpdateWorkflow:" + workflows.UpdateDecide, "HandleUpdate:" + workflows.UpdateDecide} {
 		if tr := spans.trace(name); tr == "" || tr != httpTrace {
 			t.Errorf("span %s in trace %q, the decision request's is %q", name, tr, httpTrace)
 		}

@@ -15,7 +15,7 @@ var noticeFirstRetry = activities.DefaultNoticeRetry
 // activities.Deliverer) until the returned stop is called; stop waits for
 // the deliveries under way to be recorded. Every replica drains: leases in
 // the store keep two from delivering one notice.
-func drainOutbox(ctx context.Context, acts *activities.Activities) (stop func()) {
+func drainOutbox(ctx context.Context, acts *activities.NotifyActivities) (stop func()) {
 	d := activities.NewDeliverer(acts)
 	d.FirstRetry = noticeFirstRetry
 	acts.Deliverer = d

@@ -13,6 +13,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // TestNoticesWithTheWebhookDown runs a real worker whose notify.webhook_url
@@ -37,7 +38,7 @@ func TestNoticesWithTheWebhookDown(t *testing.T) {
 	// rather than at the test binary's timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: review.UpdateDecide,
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateDecide,
 		Args:         []any{review.Decision{Kind: review.Approve, Actor: "dana", ConfirmedCause: "budget cut"}},
 		WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // workerStore opens the worker's own decision record, to watch what its
@@ -73,7 +74,7 @@ func TestLateDecisionEscalatesToLeaders(t *testing.T) {
 		t.Fatalf("events of the escalated review: %v, want 2 escalated (manager, leaders) and no decision", k)
 	}
 
-	if _, err := update(t, c, id, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: owner}); err != nil {
+	if _, err := update(t, c, id, workflows.UpdateDecide, review.Decision{Kind: review.Approve, Actor: owner}); err != nil {
 		t.Fatalf("approving the escalated review: %v", err)
 	}
 	waitFor(t, "the escalated review's action", func() bool {
@@ -106,7 +107,7 @@ func TestDecisionSignalAndProgress(t *testing.T) {
 	// Signals are taken in order: had the stranger's been accepted, the
 	// owner's would be refused as a second decision.
 	for _, actor := range []string{"mallory", signalled.Owner} {
-		if err := c.SignalWorkflow(ctx, sid, "", review.SignalDecide, review.Decision{Kind: review.Approve, Actor: actor}); err != nil {
+		if err := c.SignalWorkflow(ctx, sid, "", workflows.SignalDecide, review.Decision{Kind: review.Approve, Actor: actor}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,19 +116,19 @@ func TestDecisionSignalAndProgress(t *testing.T) {
 		t.Fatalf("the signalled decision: %+v", p.Decision)
 	}
 
-	if _, err := update(t, c, tid, review.UpdateDecide, review.Decision{Kind: review.Approve, Actor: tracked.Owner}); err != nil {
+	if _, err := update(t, c, tid, workflows.UpdateDecide, review.Decision{Kind: review.Approve, Actor: tracked.Owner}); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 	waitFor(t, "the tracked review's action", func() bool { return queryPacket(t, c, tid).State == review.ActionAssigned })
-	if _, err := update(t, c, tid, review.UpdateProgress, review.Progress{Kind: review.EventSaved, Actor: tracked.Owner}); err == nil {
+	if _, err := update(t, c, tid, workflows.UpdateProgress, review.Progress{Kind: review.EventSaved, Actor: tracked.Owner}); err == nil {
 		t.Error("an outcome passed as progress was accepted")
 	}
 	for _, k := range []review.EventKind{review.EventOutreachSent, review.EventCustomerResponded} {
-		if _, err := update(t, c, tid, review.UpdateProgress, review.Progress{Kind: k, Actor: tracked.Owner, Note: "by phone"}); err != nil {
+		if _, err := update(t, c, tid, workflows.UpdateProgress, review.Progress{Kind: k, Actor: tracked.Owner, Note: "by phone"}); err != nil {
 			t.Fatalf("progress %s: %v", k, err)
 		}
 	}
-	p, err := update(t, c, tid, review.UpdateOutcome, review.Outcome{Kind: review.StillAtRisk, Actor: tracked.Owner, Note: "renewal undecided"})
+	p, err := update(t, c, tid, workflows.UpdateOutcome, review.Outcome{Kind: review.StillAtRisk, Actor: tracked.Owner, Note: "renewal undecided"})
 	if err != nil || p.State != review.Closed || p.Outcome == nil || p.Outcome.Kind != review.StillAtRisk {
 		t.Fatalf("outcome: %s %+v (%v)", p.State, p.Outcome, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/simulate"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // temporalPayloadLimit is the embedded server's limit on one payload
@@ -86,11 +87,11 @@ func TestLargeReport(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // the old path retried for ever
 	defer cancel()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "summary/large", TaskQueue: cfg.Temporal.TaskQueue}, review.SummaryWorkflow, review.SummaryInput{})
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "summary/large", TaskQueue: cfg.Temporal.TaskQueue}, workflows.SummaryWorkflow, workflows.SummaryInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep review.Report
+	var rep workflows.Report
 	if err := run.Get(ctx, &rep); err != nil {
 		t.Fatalf("summary of %d accounts: %v", accounts, err)
 	}

@@ -27,7 +27,7 @@ func openTestStore(t testing.TB) store.Store {
 
 // startReviews runs StartReviews once, as the scan does, against the real
 // server.
-func startReviews(t *testing.T, acts *activities.Activities, req review.StartReviewsRequest) review.StartReviewsResult {
+func startReviews(t *testing.T, acts *activities.ScanActivities, req workflows.StartReviewsRequest) workflows.StartReviewsResult {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
@@ -35,9 +35,9 @@ func startReviews(t *testing.T, acts *activities.Activities, req review.StartRev
 	v, err := env.ExecuteActivity(workflows.ActStartReviews, req)
 	if err != nil {
 		t.Error(err)
-		return review.StartReviewsResult{}
+		return workflows.StartReviewsResult{}
 	}
-	var res review.StartReviewsResult
+	var res workflows.StartReviewsResult
 	if err := v.Get(&res); err != nil {
 		t.Error(err)
 	}
@@ -53,18 +53,18 @@ func TestStartReviewsKeepsOneOpenReviewPerAccount(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	c := startWorker(t, cfg)
 	// Nobody polls the queue: the reviews stay running and undecided.
-	acts := &activities.Activities{Temporal: c, TaskQueue: "nobody-polls", Store: openTestStore(t)}
-	candidates := []review.Candidate{
+	acts := &activities.ScanActivities{Temporal: c, TaskQueue: "nobody-polls", Store: openTestStore(t)}
+	candidates := []workflows.Candidate{
 		{AccountID: "R-1", Owner: "dana", Tier: risk.Critical, Score: 90},
 		{AccountID: "R-2", Owner: "dana", Tier: risk.Elevated, Score: 50},
 		{AccountID: "R-3", Owner: "li.wei", Tier: risk.Elevated, Score: 45},
 	}
 	weeks := []string{"2026-11-16", "2026-11-23"}
-	results := make([]review.StartReviewsResult, len(weeks))
+	results := make([]workflows.StartReviewsResult, len(weeks))
 	var wg sync.WaitGroup
 	for i, week := range weeks {
 		wg.Go(func() {
-			results[i] = startReviews(t, acts, review.StartReviewsRequest{Cycle: week, Candidates: candidates})
+			results[i] = startReviews(t, acts, workflows.StartReviewsRequest{Cycle: week, Candidates: candidates})
 		})
 	}
 	wg.Wait()
@@ -88,7 +88,7 @@ func TestStartReviewsKeepsOneOpenReviewPerAccount(t *testing.T) {
 	if err := c.TerminateWorkflow(context.Background(), first, "", "test: terminated by an operator"); err != nil {
 		t.Fatal(err)
 	}
-	next := startReviews(t, acts, review.StartReviewsRequest{Cycle: "2026-11-30", Candidates: candidates})
+	next := startReviews(t, acts, workflows.StartReviewsRequest{Cycle: "2026-11-30", Candidates: candidates})
 	if len(next.Started) != 1 || next.Started[0].AccountID != "R-1" || len(next.AlreadyOpen) != 2 {
 		t.Fatalf("after terminating %s: started %+v, already open %v; want R-1 only", first, next.Started, next.AlreadyOpen)
 	}

@@ -17,9 +17,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/prototext"
 
-	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/risk"
 	"github.com/churnwatch/churnwatch/snapshot"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // sourceTable loads a snapshot CSV file into a table of a schema of the
@@ -108,7 +108,7 @@ func TestScheduledScanReadsTheSource(t *testing.T) {
 		scanID = d.Info.RecentActions[0].StartWorkflowResult.WorkflowID
 		return true
 	})
-	var res review.ScanResult
+	var res workflows.ScanResult
 	if err := c.GetWorkflow(ctx, scanID, "").Get(ctx, &res); err != nil {
 		t.Fatalf("scan %s: %v", scanID, err)
 	}
@@ -178,7 +178,7 @@ func TestScheduledScanReadsTheSource(t *testing.T) {
 			t.Fatalf("the scan's history holds the DSN: %s", text)
 		}
 		if in := e.GetWorkflowExecutionStartedEventAttributes().GetInput(); in != nil {
-			var scan review.ScanInput
+			var scan workflows.ScanInput
 			if err := client.NewValue(in).Get(&scan); err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/churnwatch/churnwatch/identity"
 	"github.com/churnwatch/churnwatch/review"
 	"github.com/churnwatch/churnwatch/store"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // team is the sample book's people: two CSMs, dana's manager and a leader.
@@ -94,7 +95,7 @@ func api(t testing.TB, cfg config.Config, token, method, path string, body any, 
 
 // awaitingReviews scans the sample book and waits until every started
 // review has its drafts; it returns the reviews by owner.
-func awaitingReviews(t testing.TB, cfg config.Config, tm *team, res review.ScanResult) map[string][]string {
+func awaitingReviews(t testing.TB, cfg config.Config, tm *team, res workflows.ScanResult) map[string][]string {
 	t.Helper()
 	byOwner := map[string][]string{}
 	waitForWithin(t, 2*time.Minute, "every review at the gate", func() bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/churnwatch/churnwatch/review"
+	"github.com/churnwatch/churnwatch/workflows"
 )
 
 // chromium finds the browser for the Web UI test: CHURNWATCH_TEST_CHROMIUM,
@@ -54,8 +55,8 @@ func TestWebUIShowsTheReviews(t *testing.T) {
 		}
 		return true
 	})
-	if !strings.Contains(dom, review.ReviewWorkflow) {
-		t.Errorf("the workflow list does not name %s", review.ReviewWorkflow)
+	if !strings.Contains(dom, workflows.ReviewWorkflow) {
+		t.Errorf("the workflow list does not name %s", workflows.ReviewWorkflow)
 	}
 
 	// Churnwatch's own pages need a sign-in: a browser without a session

@@ -3,8 +3,11 @@
 //
 // Workflow code here is deterministic and short. Every stage that touches the
 // world is an activity, called by name, so this package depends on the SDK
-// and on plain types only (review, risk); activities.Activities implements
-// the names below.
+// and on plain types only (review, risk, snapshot); package activities
+// implements the names below, one struct per concern. Each workflow's
+// messages (its input and result, its activities' requests and results,
+// its update, signal and query names) are beside it: review_messages.go,
+// scan_messages.go, summary.go, digest.go, outreach.go.
 package workflows
 
 import (
@@ -14,7 +17,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// Activity names, the method names of activities.Activities.
+// Activity names: the method names of the activities package's structs,
+// which a worker registers under them, and the names recorded histories
+// hold. They never change.
 const (
 	ActIngest         = "Ingest"
 	ActScoreChunk     = "ScoreChunk"

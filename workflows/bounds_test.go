@@ -70,7 +70,7 @@ func (s *ReviewSuite) TestEveryReviewActivityIsBounded() {
 func (s *ReviewSuite) TestLLMQueueWithoutPollerFallsBackWithinTheBound() {
 	calls := 0
 	s.env.OnActivity(ActDraft, mock.Anything, mock.Anything).After(24 * time.Hour).
-		Return(func(ctx context.Context, _ review.DraftRequest) (review.Draft, error) {
+		Return(func(ctx context.Context, _ DraftRequest) (review.Draft, error) {
 			calls++
 			s.Equal(LLMScheduleToClose, activity.GetInfo(ctx).ScheduleToCloseTimeout)
 			return review.Draft{}, temporal.NewTimeoutError(0, errors.New("no worker took the drafting task"))
@@ -78,7 +78,7 @@ func (s *ReviewSuite) TestLLMQueueWithoutPollerFallsBackWithinTheBound() {
 	in := testInput()
 	in.Policy.LLMTaskQueue = "churnwatch-llm"
 	s.env.RegisterDelayedCallback(func() {
-		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "test"})
+		s.env.SignalWorkflow(SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "test"})
 	}, 3*24*time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, in)
 	p := s.result()
@@ -97,7 +97,7 @@ func (s *ReviewSuite) TestEventKeysNameTheRun() {
 		runID = info.WorkflowExecution.RunID
 	})
 	s.env.RegisterDelayedCallback(func() {
-		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "test"})
+		s.env.SignalWorkflow(SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "test"})
 	}, time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
 	s.result()

@@ -37,7 +37,7 @@ func (s *ReviewSuite) fakeSendOutreach(err error) *outreachFake {
 	return f
 }
 
-func outreachInput() review.ReviewInput {
+func outreachInput() ReviewInput {
 	in := testInput()
 	in.Policy.SendOutreach = true
 	return in

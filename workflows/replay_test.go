@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
-
-	"github.com/churnwatch/churnwatch/review"
 )
 
 // TestReplayRecordedHistories replays histories recorded against the real
@@ -24,9 +22,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(review.ReviewWorkflow))
-			r.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
-			r.RegisterWorkflowWithOptions(LeadershipSummary, workflowRegisterOptions(review.SummaryWorkflow))
+			r.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(ReviewWorkflow))
+			r.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(ScanWorkflow))
+			r.RegisterWorkflowWithOptions(LeadershipSummary, workflowRegisterOptions(SummaryWorkflow))
 			if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

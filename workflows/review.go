@@ -15,18 +15,18 @@ import (
 
 // Search attribute keys the review keeps current.
 var (
-	AccountIDKey   = temporal.NewSearchAttributeKeyKeyword(review.AttrAccountID)
-	OwnerKey       = temporal.NewSearchAttributeKeyKeyword(review.AttrOwner)
-	RiskTierKey    = temporal.NewSearchAttributeKeyKeyword(review.AttrRiskTier)
-	RiskScoreKey   = temporal.NewSearchAttributeKeyInt64(review.AttrRiskScore)
-	ReviewStateKey = temporal.NewSearchAttributeKeyKeyword(review.AttrReviewState)
+	AccountIDKey   = temporal.NewSearchAttributeKeyKeyword(AttrAccountID)
+	OwnerKey       = temporal.NewSearchAttributeKeyKeyword(AttrOwner)
+	RiskTierKey    = temporal.NewSearchAttributeKeyKeyword(AttrRiskTier)
+	RiskScoreKey   = temporal.NewSearchAttributeKeyInt64(AttrRiskScore)
+	ReviewStateKey = temporal.NewSearchAttributeKeyKeyword(AttrReviewState)
 )
 
 // AccountReview takes one at-risk account through gather evidence → score →
 // draft → the CSM's approval gate → action → follow-up → outcome. Nothing
 // reaches the customer and no risk status changes without the CSM's decision;
 // a late decision is chased, then escalated, and never taken by default.
-func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, error) {
+func AccountReview(ctx workflow.Context, in ReviewInput) (review.Packet, error) {
 	// The run ID only goes into activity inputs (event keys), which replay
 	// does not compare: no version gate needed.
 	r := &reviewRun{in: in, runID: workflow.GetInfo(ctx).WorkflowExecution.RunID, seq: map[review.EventKind]int{}}
@@ -50,8 +50,8 @@ func AccountReview(ctx workflow.Context, in review.ReviewInput) (review.Packet, 
 	}
 	ctx = withDefaultActivityOptions(ctx)
 
-	var ev review.Evidence
-	if err := workflow.ExecuteActivity(ctx, ActGatherEvidence, review.EvidenceRequest{AccountID: in.AccountID, AsOf: in.Cycle}).Get(ctx, &ev); err != nil {
+	var ev Evidence
+	if err := workflow.ExecuteActivity(ctx, ActGatherEvidence, EvidenceRequest{AccountID: in.AccountID, AsOf: in.Cycle}).Get(ctx, &ev); err != nil {
 		return r.packet, r.refuseOversize(ctx, fmt.Errorf("gather evidence: %w", err))
 	}
 	// Scoring is pure and fast: a local activity, no round trip to the server.
@@ -137,7 +137,7 @@ const versionDraftingState = "drafting-state"
 
 // reviewRun is the state of one AccountReview.
 type reviewRun struct {
-	in     review.ReviewInput
+	in     ReviewInput
 	runID  string // this run's, in the event keys
 	packet review.Packet
 	seq    map[review.EventKind]int // per-kind event counters, for idempotency keys
@@ -149,7 +149,7 @@ type reviewRun struct {
 	resumeWait *time.Duration
 }
 
-func escalationPath(in review.ReviewInput) []string {
+func escalationPath(in ReviewInput) []string {
 	path := []string{in.Owner}
 	manager := in.Policy.Manager(in.Owner)
 	if manager != "" && manager != in.Owner {
@@ -164,17 +164,17 @@ func escalationPath(in review.ReviewInput) []string {
 }
 
 func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, review.QueryState, func() (review.State, error) {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (review.State, error) {
 		return r.packet.State, nil
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetQueryHandler(ctx, review.QueryPacket, func() (review.Packet, error) {
+	if err := workflow.SetQueryHandler(ctx, QueryPacket, func() (review.Packet, error) {
 		return r.packet, nil
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateDecide,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
 		func(ctx workflow.Context, d review.Decision) (review.Packet, error) {
 			r.acceptDecision(ctx, d)
 			// Answer once the main flow has acted on the decision, so the
@@ -188,7 +188,7 @@ func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
 	); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateOutcome,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOutcome,
 		func(ctx workflow.Context, o review.Outcome) (review.Packet, error) {
 			o.At = workflow.Now(ctx)
 			r.packet.Outcome = &o
@@ -201,7 +201,7 @@ func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
 	); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, review.UpdateProgress,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateProgress,
 		func(ctx workflow.Context, p review.Progress) (review.Packet, error) {
 			err := r.record(withDefaultActivityOptions(ctx), p.Kind, p.Actor, p.Note)
 			return r.packet, err
@@ -217,8 +217,8 @@ func (r *reviewRun) registerHandlers(ctx workflow.Context) error {
 	// same checks; one that fails is logged and ignored. A signal stays in
 	// its channel until taken (a selector would hold it out of sight), so
 	// that the wait that continues as new can take it first.
-	r.decisions = workflow.GetSignalChannel(ctx, review.SignalDecide)
-	r.outcomes = workflow.GetSignalChannel(ctx, review.SignalOutcome)
+	r.decisions = workflow.GetSignalChannel(ctx, SignalDecide)
+	r.outcomes = workflow.GetSignalChannel(ctx, SignalOutcome)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			if err := workflow.Await(ctx, func() bool { return r.decisions.Len() > 0 || r.outcomes.Len() > 0 }); err != nil {
@@ -329,7 +329,7 @@ func (r *reviewRun) checkProgress(p review.Progress) error {
 // draft asks the LLM drafter when one is configured, and falls back to the
 // offline drafter, with a note saying why, when the LLM fails for good.
 func (r *reviewRun) draft(ctx workflow.Context, a risk.Assessment) review.Draft {
-	req := review.DraftRequest{ReviewID: r.in.ReviewID, Owner: r.in.Owner, Manager: r.in.Policy.Manager(r.in.Owner), Assessment: a}
+	req := DraftRequest{ReviewID: r.in.ReviewID, Owner: r.in.Owner, Manager: r.in.Policy.Manager(r.in.Owner), Assessment: a}
 	var d review.Draft
 	if q := r.in.Policy.LLMTaskQueue; q != "" {
 		err := workflow.ExecuteActivity(withLLMActivityOptions(ctx, q), ActDraft, req).Get(ctx, &d)
@@ -552,10 +552,10 @@ func (r *reviewRun) awaitBounded(ctx workflow.Context, d time.Duration, done fun
 		return true, nil
 	}
 	in := r.in
-	in.Resume = &review.Resume{Packet: r.packet, Seq: r.seq, Wait: max(deadline.Sub(workflow.Now(ctx)), 0)}
+	in.Resume = &Resume{Packet: r.packet, Seq: r.seq, Wait: max(deadline.Sub(workflow.Now(ctx)), 0)}
 	workflow.GetLogger(ctx).Info("review continues as new", "review_id", r.in.ReviewID, "state", r.packet.State,
 		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength(), "wait", in.Resume.Wait)
-	return false, workflow.NewContinueAsNewError(ctx, review.ReviewWorkflow, in)
+	return false, workflow.NewContinueAsNewError(ctx, ReviewWorkflow, in)
 }
 
 // firstWait is what is left of the wait a resumed run was in, the first

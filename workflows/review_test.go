@@ -24,7 +24,7 @@ import (
 	"github.com/churnwatch/churnwatch/risk"
 )
 
-// fakeActivities stands in for activities.Activities in workflow tests: it
+// fakeActivities stands in for package activities in workflow tests: it
 // records what the workflow asked for, so the tests check workflow logic
 // alone (the real activities have their own tests and the integration test).
 type fakeActivities struct {
@@ -45,13 +45,13 @@ type notice struct {
 
 func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
 	reg := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	reg(func(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
-		return review.Evidence{AccountID: in.AccountID, AsOf: in.AsOf}, nil
+	reg(func(ctx context.Context, in EvidenceRequest) (Evidence, error) {
+		return Evidence{AccountID: in.AccountID, AsOf: in.AsOf}, nil
 	}, ActGatherEvidence)
-	reg(func(ctx context.Context, ev review.Evidence) (risk.Assessment, error) {
+	reg(func(ctx context.Context, ev Evidence) (risk.Assessment, error) {
 		return testAssessment(ev.AccountID), nil
 	}, ActScoreAccount)
-	reg(func(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+	reg(func(ctx context.Context, in DraftRequest) (review.Draft, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.llmCalls++
@@ -60,7 +60,7 @@ func (f *fakeActivities) register(env *testsuite.TestWorkflowEnvironment) {
 		}
 		return testDraft("llm:test"), nil
 	}, ActDraft)
-	reg(func(ctx context.Context, in review.DraftRequest) (review.Draft, error) {
+	reg(func(ctx context.Context, in DraftRequest) (review.Draft, error) {
 		d := testDraft("offline")
 		if in.FallbackReason != "" {
 			d.Notes = append(d.Notes, in.FallbackReason)
@@ -117,8 +117,8 @@ func testDraft(drafter string) review.Draft {
 	}
 }
 
-func testInput() review.ReviewInput {
-	return review.ReviewInput{
+func testInput() ReviewInput {
+	return ReviewInput{
 		ReviewID: review.ID("A-1", "2026-11-16"), AccountID: "A-1", AccountName: "Northwind", Owner: "dana",
 		Cycle: "2026-11-16", Event: "critical at first scan", Tier: risk.Critical, Score: 83,
 		Policy: review.Policy{
@@ -143,13 +143,13 @@ func (s *ReviewSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.acts = &fakeActivities{start: s.env.Now(), now: s.env.Now}
 	s.acts.register(s.env)
-	s.env.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(review.ReviewWorkflow))
+	s.env.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(ReviewWorkflow))
 }
 
 // decide sends the decide update after delay and reports how it went.
 func (s *ReviewSuite) decide(delay time.Duration, d review.Decision, rejected *error, accepted *bool) {
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(review.UpdateDecide, "", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(UpdateDecide, "", &testsuite.TestUpdateCallback{
 			OnAccept:   func() { *accepted = true },
 			OnReject:   func(err error) { *rejected = err },
 			OnComplete: func(any, error) {},
@@ -159,7 +159,7 @@ func (s *ReviewSuite) decide(delay time.Duration, d review.Decision, rejected *e
 
 func (s *ReviewSuite) outcome(delay time.Duration, o review.Outcome) {
 	s.env.RegisterDelayedCallback(func() {
-		s.env.UpdateWorkflow(review.UpdateOutcome, "", &testsuite.TestUpdateCallback{
+		s.env.UpdateWorkflow(UpdateOutcome, "", &testsuite.TestUpdateCallback{
 			OnAccept:   func() {},
 			OnReject:   func(err error) { s.Fail("outcome refused", err.Error()) },
 			OnComplete: func(any, error) {},
@@ -335,10 +335,10 @@ func (s *ReviewSuite) TestValidatorRefusesWhatTheGateMustNotTake() {
 func (s *ReviewSuite) TestDecisionSignalOfTheSameShape() {
 	s.env.RegisterDelayedCallback(func() {
 		// Refused quietly: not the owner.
-		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Approve, Actor: "marco"})
+		s.env.SignalWorkflow(SignalDecide, review.Decision{Kind: review.Approve, Actor: "marco"})
 	}, time.Hour)
 	s.env.RegisterDelayedCallback(func() {
-		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "known outage, resolved"})
+		s.env.SignalWorkflow(SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "known outage, resolved"})
 	}, 2*time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
 	p := s.result()
@@ -363,18 +363,18 @@ func (s *ReviewSuite) TestLLMFailureFallsBackToOfflineWithANote() {
 
 func (s *ReviewSuite) TestQueriesShowTheGate() {
 	s.env.RegisterDelayedCallback(func() {
-		v, err := s.env.QueryWorkflow(review.QueryState)
+		v, err := s.env.QueryWorkflow(QueryState)
 		s.NoError(err)
 		var st review.State
 		s.NoError(v.Get(&st))
 		s.Equal(review.AwaitingApproval, st)
-		v, err = s.env.QueryWorkflow(review.QueryPacket)
+		v, err = s.env.QueryWorkflow(QueryPacket)
 		s.NoError(err)
 		var p review.Packet
 		s.NoError(v.Get(&p))
 		s.NotNil(p.Draft)
 		s.Equal([]string{"decision", "follow_up_date"}, p.Missing(s.env.Now()))
-		s.env.SignalWorkflow(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "r"})
+		s.env.SignalWorkflow(SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "r"})
 	}, time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
 	s.Equal(review.Rejected, s.result().State)
@@ -392,10 +392,10 @@ func workflowRegisterOptions(name string) workflow.RegisterOptions {
 func (s *ReviewSuite) TestEvidenceTooLargeIsRefusedVisibly() {
 	calls := 0
 	s.env.OnActivity(ActGatherEvidence, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in review.EvidenceRequest) (review.Evidence, error) {
+		func(ctx context.Context, in EvidenceRequest) (Evidence, error) {
 			calls++
 			// What the SDK reports for a result over the namespace's limit.
-			return review.Evidence{}, temporal.NewApplicationError("[TMPRL1103] Attempted to upload payloads with size that exceeded the error limit.", ErrPayloadTooLarge)
+			return Evidence{}, temporal.NewApplicationError("[TMPRL1103] Attempted to upload payloads with size that exceeded the error limit.", ErrPayloadTooLarge)
 		})
 	s.env.ExecuteWorkflow(AccountReview, testInput())
 
@@ -433,12 +433,12 @@ func (s *ReviewSuite) historyFullAt(at time.Duration, also ...func()) {
 
 // continuedAsNew checks that the run continued as new and returns the
 // input of the next run.
-func (s *ReviewSuite) continuedAsNew() review.ReviewInput {
+func (s *ReviewSuite) continuedAsNew() ReviewInput {
 	s.Require().True(s.env.IsWorkflowCompleted())
 	var can *workflow.ContinueAsNewError
 	s.Require().True(errors.As(s.env.GetWorkflowError(), &can), "want a continue-as-new, got %v", s.env.GetWorkflowError())
-	s.Equal(review.ReviewWorkflow, can.WorkflowType.Name)
-	var in review.ReviewInput
+	s.Equal(ReviewWorkflow, can.WorkflowType.Name)
+	var in ReviewInput
 	s.Require().NoError(converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
 	s.Require().NotNil(in.Resume)
 	return in
@@ -513,7 +513,7 @@ func (s *ReviewSuite) TestDecisionSignalDuringTheSwitchIsTaken() {
 	env.RegisterDelayedCallback(func() {
 		// Buffered, with no workflow task of its own: the next task sees
 		// the signal and the full history at once.
-		env.SignalWorkflowSkippingWorkflowTask(review.SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate"})
+		env.SignalWorkflowSkippingWorkflowTask(SignalDecide, review.Decision{Kind: review.Reject, Actor: "dana", Reason: "duplicate"})
 	}, 99*time.Hour)
 	s.historyFullAt(100 * time.Hour)
 	s.env.ExecuteWorkflow(AccountReview, testInput())
@@ -566,7 +566,7 @@ func TestRecordedReviewsReplayPastTheHistoryBound(t *testing.T) {
 	t.Cleanup(func() { historyBound = bound })
 	for _, f := range []string{"testdata/review_escalated.json", "testdata/review_progress_outcome.json"} {
 		r := worker.NewWorkflowReplayer()
-		r.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(review.ReviewWorkflow))
+		r.RegisterWorkflowWithOptions(AccountReview, workflowRegisterOptions(ReviewWorkflow))
 		if err := r.ReplayWorkflowHistoryFromJSONFile(quietLogger, f); err != nil {
 			t.Errorf("replay %s: %v", f, err)
 		}

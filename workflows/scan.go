@@ -19,7 +19,7 @@ import (
 // elevated or critical since the last scan or jumped by the configured
 // points. Review IDs are stable per account and cycle and accounts with an
 // open review are skipped, so a rescan never duplicates a review.
-func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult, error) {
+func PortfolioScan(ctx workflow.Context, in ScanInput) (ScanResult, error) {
 	logger := workflow.GetLogger(ctx)
 	ingestCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Minute,
@@ -32,11 +32,11 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 			NonRetryableErrorTypes: []string{ErrInvalidInput},
 		},
 	})
-	var ing review.IngestResult
+	var ing IngestResult
 	if err := workflow.ExecuteActivity(ingestCtx, ActIngest, in).Get(ctx, &ing); err != nil {
-		return review.ScanResult{}, fmt.Errorf("ingest: %w", err)
+		return ScanResult{}, fmt.Errorf("ingest: %w", err)
 	}
-	res := review.ScanResult{
+	res := ScanResult{
 		BatchID:  ing.BatchID,
 		AsOf:     ing.AsOf,
 		Rows:     ing.Rows,
@@ -65,8 +65,8 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 	}
 	res.StartedCount, res.AlreadyOpenCount = len(res.Started), len(res.AlreadyOpen)
 	sort.Strings(res.AlreadyOpen)
-	res.Started = res.Started[:min(len(res.Started), review.MaxListed)]
-	res.AlreadyOpen = res.AlreadyOpen[:min(len(res.AlreadyOpen), review.MaxListed)]
+	res.Started = res.Started[:min(len(res.Started), MaxListed)]
+	res.AlreadyOpen = res.AlreadyOpen[:min(len(res.AlreadyOpen), MaxListed)]
 	logger.Info("scan done", "batch_id", res.BatchID, "as_of", res.AsOf, "accounts", res.Accounts,
 		"started", res.StartedCount, "already_open", res.AlreadyOpenCount, "rejected", len(res.Rejected))
 	return res, nil
@@ -77,17 +77,17 @@ func PortfolioScan(ctx workflow.Context, in review.ScanInput) (review.ScanResult
 // and returns the candidates for a review, most severe first. Chunks are
 // named by their bounds; scans recorded before bounds listed the accounts
 // instead, and the recorded Ingest result says which, so replay is stable.
-func scoreChunks(ctx workflow.Context, in review.ScanInput, ing review.IngestResult, res *review.ScanResult) ([]review.Candidate, error) {
-	var requests []review.ScoreRequest
+func scoreChunks(ctx workflow.Context, in ScanInput, ing IngestResult, res *ScanResult) ([]Candidate, error) {
+	var requests []ScoreRequest
 	for _, r := range ing.Chunks {
-		requests = append(requests, review.ScoreRequest{Range: &r})
+		requests = append(requests, ScoreRequest{Range: &r})
 	}
 	chunk := in.ChunkSize
 	if chunk <= 0 {
 		chunk = DefaultChunkSize
 	}
 	for start := 0; start < len(ing.Accounts); start += chunk {
-		requests = append(requests, review.ScoreRequest{Accounts: ing.Accounts[start:min(start+chunk, len(ing.Accounts))]})
+		requests = append(requests, ScoreRequest{Accounts: ing.Accounts[start:min(start+chunk, len(ing.Accounts))]})
 	}
 	scoreCtx := withDefaultActivityOptions(ctx)
 	scoreCtx = workflow.WithStartToCloseTimeout(scoreCtx, 10*time.Minute)
@@ -96,9 +96,9 @@ func scoreChunks(ctx workflow.Context, in review.ScanInput, ing review.IngestRes
 		req.BatchID, req.AsOf, req.JumpPoints, req.Peers = ing.BatchID, ing.AsOf, in.JumpPoints, ing.Peers
 		futures = append(futures, workflow.ExecuteActivity(scoreCtx, ActScoreChunk, req))
 	}
-	var candidates []review.Candidate
+	var candidates []Candidate
 	for _, f := range futures {
-		var sr review.ScoreResult
+		var sr ScoreResult
 		if err := f.Get(ctx, &sr); err != nil {
 			return nil, fmt.Errorf("score: %w", err)
 		}
@@ -117,7 +117,7 @@ const startBatch = 200
 
 // startReviews starts the candidates' reviews through StartReviews
 // activities, startBatch at a time, all batches at once.
-func startReviews(ctx workflow.Context, in review.ScanInput, cycle string, candidates []review.Candidate, res *review.ScanResult) error {
+func startReviews(ctx workflow.Context, in ScanInput, cycle string, candidates []Candidate, res *ScanResult) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    10 * time.Minute,
 		ScheduleToCloseTimeout: DefaultScheduleToClose,
@@ -126,12 +126,12 @@ func startReviews(ctx workflow.Context, in review.ScanInput, cycle string, candi
 	})
 	var futures []workflow.Future
 	for lo := 0; lo < len(candidates); lo += startBatch {
-		futures = append(futures, workflow.ExecuteActivity(actx, ActStartReviews, review.StartReviewsRequest{
+		futures = append(futures, workflow.ExecuteActivity(actx, ActStartReviews, StartReviewsRequest{
 			Cycle: cycle, Policy: in.Policy, Candidates: candidates[lo:min(lo+startBatch, len(candidates))],
 		}))
 	}
 	for _, f := range futures {
-		var sr review.StartReviewsResult
+		var sr StartReviewsResult
 		if err := f.Get(ctx, &sr); err != nil {
 			return fmt.Errorf("start reviews: %w", err)
 		}
@@ -144,9 +144,9 @@ func startReviews(ctx workflow.Context, in review.ScanInput, cycle string, candi
 // startChildReviews is how scans recorded before StartReviews started the
 // reviews: as child workflows that outlive the scan (ABANDON). It stays for
 // their replay.
-func startChildReviews(ctx workflow.Context, in review.ScanInput, cycle string, candidates []review.Candidate, res *review.ScanResult) error {
+func startChildReviews(ctx workflow.Context, in ScanInput, cycle string, candidates []Candidate, res *ScanResult) error {
 	type started struct {
-		c review.Candidate
+		c Candidate
 		f workflow.ChildWorkflowFuture
 	}
 	var children []started
@@ -157,7 +157,7 @@ func startChildReviews(ctx workflow.Context, in review.ScanInput, cycle string, 
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			TypedSearchAttributes: ReviewSearchAttributes(c),
 		})
-		children = append(children, started{c, workflow.ExecuteChildWorkflow(cctx, review.ReviewWorkflow, ReviewInput(c, cycle, in.Policy))})
+		children = append(children, started{c, workflow.ExecuteChildWorkflow(cctx, ReviewWorkflow, NewReviewInput(c, cycle, in.Policy))})
 	}
 	for _, ch := range children {
 		err := ch.f.GetChildWorkflowExecution().Get(ctx, nil)
@@ -173,9 +173,9 @@ func startChildReviews(ctx workflow.Context, in review.ScanInput, cycle string, 
 	return nil
 }
 
-// ReviewInput is the input of candidate c's review in cycle.
-func ReviewInput(c review.Candidate, cycle string, policy review.Policy) review.ReviewInput {
-	return review.ReviewInput{
+// NewReviewInput is the input of candidate c's review in cycle.
+func NewReviewInput(c Candidate, cycle string, policy review.Policy) ReviewInput {
+	return ReviewInput{
 		ReviewID:    review.ID(c.AccountID, cycle),
 		AccountID:   c.AccountID,
 		AccountName: c.AccountName,
@@ -190,7 +190,7 @@ func ReviewInput(c review.Candidate, cycle string, policy review.Policy) review.
 
 // ReviewSearchAttributes are the search attributes a new review starts
 // with, so `reviews list` finds it by account, owner, tier, score and state.
-func ReviewSearchAttributes(c review.Candidate) temporal.SearchAttributes {
+func ReviewSearchAttributes(c Candidate) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		AccountIDKey.ValueSet(c.AccountID),
 		OwnerKey.ValueSet(c.Owner),
@@ -211,7 +211,7 @@ func isAlreadyStarted(err error) bool {
 
 // sortCandidates puts the most severe first, so the most urgent reviews
 // start first; the order is deterministic for replay.
-func sortCandidates(cs []review.Candidate) {
+func sortCandidates(cs []Candidate) {
 	sort.Slice(cs, func(i, j int) bool {
 		if cs[i].Tier.Rank() != cs[j].Tier.Rank() {
 			return cs[i].Tier.Rank() < cs[j].Tier.Rank()
@@ -221,16 +221,4 @@ func sortCandidates(cs []review.Candidate) {
 		}
 		return cs[i].AccountID < cs[j].AccountID
 	})
-}
-
-// LeadershipSummary builds the weekly portfolio summary and the packet
-// audit. It runs on a weekly Schedule and on demand (`starter summary`).
-func LeadershipSummary(ctx workflow.Context, in review.SummaryInput) (review.Report, error) {
-	ctx = withDefaultActivityOptions(ctx)
-	ctx = workflow.WithStartToCloseTimeout(ctx, 10*time.Minute)
-	var rep review.Report
-	if err := workflow.ExecuteActivity(ctx, ActBuildReport, in).Get(ctx, &rep); err != nil {
-		return rep, fmt.Errorf("build report: %w", err)
-	}
-	return rep, nil
 }

@@ -17,9 +17,9 @@ import (
 
 func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
 	accounts := []string{"A-1", "A-2", "A-3", "A-4", "A-5"}
-	ingests := map[string]review.IngestResult{
+	ingests := map[string]IngestResult{
 		// Chunks named by their bounds, as Ingest writes them now.
-		"ranges": {AccountCount: 5, Chunks: []review.AccountRange{{Last: "A-2"}, {After: "A-2", Last: "A-4"}, {After: "A-4", Last: "A-5"}}},
+		"ranges": {AccountCount: 5, Chunks: []AccountRange{{Last: "A-2"}, {After: "A-2", Last: "A-4"}, {After: "A-4", Last: "A-5"}}},
 		// The account list that scans recorded before bounds carried.
 		"listed": {Accounts: accounts},
 	}
@@ -28,23 +28,23 @@ func TestScanStartsOneReviewPerCandidateInChunks(t *testing.T) {
 	}
 }
 
-func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
+func testScan(t *testing.T, accounts []string, ing IngestResult) {
 	var ts testsuite.WorkflowTestSuite
 	ts.SetLogger(quietLogger)
 	env := ts.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
+	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(ScanWorkflow))
 	defer watchBounds(t, env)() // every activity of the scan has a schedule-to-close bound
 
 	ing.BatchID, ing.AsOf, ing.Rows = "batch-1", "2026-11-16", 60
 	ing.Rejected = []snapshot.Rejection{{File: "x.csv", Row: 7, Field: "dau_mau", Reason: "1.7 is outside [0,1]"}}
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, in ScanInput) (IngestResult, error) {
 		return ing, nil
 	}, activity.RegisterOptions{Name: ActIngest})
 	var (
 		mu     sync.Mutex // the chunks are scored in parallel
 		chunks [][]string
 	)
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, in ScoreRequest) (ScoreResult, error) {
 		ids := in.Accounts
 		if in.Range != nil {
 			ids = nil
@@ -57,15 +57,15 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 		mu.Lock()
 		chunks = append(chunks, ids)
 		mu.Unlock()
-		res := review.ScoreResult{Tiers: map[risk.Tier]int{}}
+		res := ScoreResult{Tiers: map[risk.Tier]int{}}
 		for _, id := range ids {
 			switch id {
 			case "A-2":
 				res.Tiers[risk.Elevated]++
-				res.Candidates = append(res.Candidates, review.Candidate{AccountID: id, Owner: "li.wei", Tier: risk.Elevated, Score: 55})
+				res.Candidates = append(res.Candidates, Candidate{AccountID: id, Owner: "li.wei", Tier: risk.Elevated, Score: 55})
 			case "A-4":
 				res.Tiers[risk.Critical]++
-				res.Candidates = append(res.Candidates, review.Candidate{AccountID: id, Owner: "dana", Tier: risk.Critical, Score: 81})
+				res.Candidates = append(res.Candidates, Candidate{AccountID: id, Owner: "dana", Tier: risk.Critical, Score: 81})
 			case "A-5":
 				res.Tiers[risk.Critical]++
 				res.OpenReviews = append(res.OpenReviews, id)
@@ -77,8 +77,8 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 	}, activity.RegisterOptions{Name: ActScoreChunk})
 
 	var startedIDs []string
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
-		var res review.StartReviewsResult
+	env.RegisterActivityWithOptions(func(ctx context.Context, in StartReviewsRequest) (StartReviewsResult, error) {
+		var res StartReviewsResult
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range in.Candidates {
@@ -88,10 +88,10 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 		return res, nil
 	}, activity.RegisterOptions{Name: ActStartReviews})
 
-	env.ExecuteWorkflow(PortfolioScan, review.ScanInput{Files: []string{"x.csv"}, ChunkSize: 2, JumpPoints: 15})
+	env.ExecuteWorkflow(PortfolioScan, ScanInput{Files: []string{"x.csv"}, ChunkSize: 2, JumpPoints: 15})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var res review.ScanResult
+	var res ScanResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 
 	require.ElementsMatch(t, [][]string{{"A-1", "A-2"}, {"A-3", "A-4"}, {"A-5"}}, chunks, "5 accounts in chunks of 2")
@@ -108,21 +108,21 @@ func testScan(t *testing.T, accounts []string, ing review.IngestResult) {
 // than one workflow may have children: the reviews start through
 // StartReviews activities, startBatch at a time; accounts that already have
 // a review for the cycle are counted, and the result lists at most
-// review.MaxListed of each.
+// MaxListed of each.
 func TestScanStartsManyReviewsInBatches(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	ts.SetLogger(quietLogger)
 	env := ts.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(review.ScanWorkflow))
+	env.RegisterWorkflowWithOptions(PortfolioScan, workflowRegisterOptions(ScanWorkflow))
 
 	const n = 2500
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScanInput) (review.IngestResult, error) {
-		return review.IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", AccountCount: n, Chunks: []review.AccountRange{{Last: "~"}}}, nil
+	env.RegisterActivityWithOptions(func(ctx context.Context, in ScanInput) (IngestResult, error) {
+		return IngestResult{BatchID: "batch-1", AsOf: "2026-11-16", AccountCount: n, Chunks: []AccountRange{{Last: "~"}}}, nil
 	}, activity.RegisterOptions{Name: ActIngest})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.ScoreRequest) (review.ScoreResult, error) {
-		res := review.ScoreResult{Tiers: map[risk.Tier]int{risk.Critical: n}}
+	env.RegisterActivityWithOptions(func(ctx context.Context, in ScoreRequest) (ScoreResult, error) {
+		res := ScoreResult{Tiers: map[risk.Tier]int{risk.Critical: n}}
 		for i := range n {
-			res.Candidates = append(res.Candidates, review.Candidate{AccountID: fmt.Sprintf("A-%05d", i), Owner: "dana", Tier: risk.Critical, Score: 50 + i%50})
+			res.Candidates = append(res.Candidates, Candidate{AccountID: fmt.Sprintf("A-%05d", i), Owner: "dana", Tier: risk.Critical, Score: 50 + i%50})
 		}
 		return res, nil
 	}, activity.RegisterOptions{Name: ActScoreChunk})
@@ -130,11 +130,11 @@ func TestScanStartsManyReviewsInBatches(t *testing.T) {
 		mu      sync.Mutex
 		batches []int
 	)
-	env.RegisterActivityWithOptions(func(ctx context.Context, in review.StartReviewsRequest) (review.StartReviewsResult, error) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, in StartReviewsRequest) (StartReviewsResult, error) {
 		mu.Lock()
 		batches = append(batches, len(in.Candidates))
 		mu.Unlock()
-		var res review.StartReviewsResult
+		var res StartReviewsResult
 		for _, c := range in.Candidates {
 			if c.Score == 99 { // these accounts already have this cycle's review
 				res.AlreadyOpen = append(res.AlreadyOpen, c.AccountID)
@@ -145,10 +145,10 @@ func TestScanStartsManyReviewsInBatches(t *testing.T) {
 		return res, nil
 	}, activity.RegisterOptions{Name: ActStartReviews})
 
-	env.ExecuteWorkflow(PortfolioScan, review.ScanInput{Files: []string{"x.csv"}})
+	env.ExecuteWorkflow(PortfolioScan, ScanInput{Files: []string{"x.csv"}})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var res review.ScanResult
+	var res ScanResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 
 	require.Len(t, batches, (n+startBatch-1)/startBatch)
@@ -157,7 +157,7 @@ func TestScanStartsManyReviewsInBatches(t *testing.T) {
 	}
 	require.Equal(t, n-n/50, res.StartedCount)
 	require.Equal(t, n/50, res.AlreadyOpenCount)
-	require.Len(t, res.Started, review.MaxListed)
+	require.Len(t, res.Started, MaxListed)
 	require.Len(t, res.AlreadyOpen, n/50)
 	require.Equal(t, 98, res.Started[0].Score, "the most severe first")
 }
