@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -304,6 +305,29 @@ func TestBuildReportAfterAScan(t *testing.T) {
 	}
 	if info, err := a.Store.ReportInfo(context.Background(), rep.ID); err != nil || !info.Kept {
 		t.Errorf("the weekly copy is not kept: %+v %v", info, err)
+	}
+}
+
+// TestBuildReportBuildsThePartsAskedFor: a command printing one part asks
+// for it alone, and the report holds that part and no other.
+func TestBuildReportBuildsThePartsAskedFor(t *testing.T) {
+	a, env := newActivities(t)
+	res := ingest(t, env, book(t))
+	scoreChunks(t, env, res, 0)
+	for part, kinds := range map[string][]string{
+		workflows.ReportSummary:  {store.ReportSummaryJSON, store.ReportSummaryMD, store.ReportSummaryCSV},
+		workflows.ReportAudit:    {store.ReportAudit},
+		workflows.ReportRegister: {store.ReportRegister},
+	} {
+		rep := execute[workflows.Report](t, env, "BuildReport", workflows.SummaryInput{Parts: []string{part}})
+		if got := slices.Sorted(maps.Keys(rep.Sizes)); !slices.Equal(got, slices.Sorted(slices.Values(kinds))) {
+			t.Errorf("%s: report parts %v, want %v", part, got, kinds)
+		}
+		for _, kind := range kinds {
+			if len(reportPart(t, a, rep, kind)) == 0 {
+				t.Errorf("%s: empty %s", part, kind)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -32,12 +32,12 @@ type ReportActivities struct {
 const reportRetention = 24 * time.Hour
 
 // BuildReport builds the leadership summary, the packet audit and the risk
-// register of a week, stores them (store.Report) and returns the report's
+// register of a week (or the parts in.Parts names), stores them (store.Report) and returns the report's
 // ID, week and sizes only: the parts grow with the book (~16 MB at 10,000
 // accounts), far past Temporal's 2 MB payload limit, and the CLI and the
 // API read them from the store.
 func (a *ReportActivities) BuildReport(ctx context.Context, in workflows.SummaryInput) (workflows.Report, error) {
-	week, parts, err := a.renderReport(ctx, in.Week)
+	week, parts, err := a.renderReport(ctx, in)
 	if err != nil {
 		return workflows.Report{}, err
 	}
@@ -66,48 +66,64 @@ func reportID(workflowID, runID string) string {
 	return "report-" + hex.EncodeToString(sum[:])[:20]
 }
 
-// renderReport renders every part of the week's report (the latest scored
-// week when week is "").
-func (a *ReportActivities) renderReport(ctx context.Context, week string) (string, map[string][]byte, error) {
-	s, err := summary.Build(ctx, a.Store, week)
+// renderReport renders the parts in asks for of the week's report (the
+// latest scored week when in.Week is ""), each read from the store on its
+// own: a part not asked for costs nothing.
+func (a *ReportActivities) renderReport(ctx context.Context, in workflows.SummaryInput) (string, map[string][]byte, error) {
+	week, err := summary.ResolveWeek(ctx, a.Store, in.Week)
 	if errors.Is(err, summary.ErrNoScores) { // no retry can score a week
 		return "", nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, err)
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("build summary: %w", err)
+		return "", nil, fmt.Errorf("resolve week: %w", err)
 	}
-	audit, err := summary.Audit(ctx, a.Store, s.Week)
-	if err != nil {
-		return "", nil, fmt.Errorf("audit packets: %w", err)
+	parts := map[string][]byte{}
+	if in.Wants(workflows.ReportSummary) {
+		s, err := summary.Build(ctx, a.Store, week)
+		if err != nil {
+			return "", nil, fmt.Errorf("build summary: %w", err)
+		}
+		js, err := json.Marshal(s)
+		if err != nil {
+			return "", nil, err
+		}
+		parts[store.ReportSummaryJSON], parts[store.ReportSummaryMD], parts[store.ReportSummaryCSV] = js, []byte(s.Markdown()), []byte(s.CSV())
 	}
-	js, err := json.Marshal(s)
-	if err != nil {
-		return "", nil, err
+	if in.Wants(workflows.ReportAudit) {
+		audit, err := summary.Audit(ctx, a.Store, week)
+		if err != nil {
+			return "", nil, fmt.Errorf("audit packets: %w", err)
+		}
+		if parts[store.ReportAudit], err = json.Marshal(audit); err != nil {
+			return "", nil, err
+		}
 	}
-	auditJS, err := json.Marshal(audit)
-	if err != nil {
-		return "", nil, err
+	if in.Wants(workflows.ReportRegister) {
+		register, err := a.register(ctx, week)
+		if err != nil {
+			return "", nil, err
+		}
+		parts[store.ReportRegister] = register
 	}
-	scores, err := a.Store.ScoresAsOf(ctx, s.Week)
+	return week, parts, nil
+}
+
+// register renders the week's risk register as CSV.
+func (a *ReportActivities) register(ctx context.Context, week string) ([]byte, error) {
+	scores, err := a.Store.ScoresAsOf(ctx, week)
 	if err != nil {
-		return "", nil, fmt.Errorf("load scores of %s: %w", s.Week, err)
+		return nil, fmt.Errorf("load scores of %s: %w", week, err)
 	}
-	packets, err := a.Store.Packets(ctx, store.PacketFilter{Through: s.Week})
+	packets, err := a.Store.Packets(ctx, store.PacketFilter{Through: week})
 	if err != nil {
-		return "", nil, fmt.Errorf("load packets: %w", err)
+		return nil, fmt.Errorf("load packets: %w", err)
 	}
 	// Rank the whole week: the scan saved its chunks' scores apart, each
 	// ranked within its chunk.
 	risk.Rank(scores)
-	var register strings.Builder
+	var register bytes.Buffer
 	if err := summary.RiskRegisterCSV(&register, scores, packets); err != nil {
-		return "", nil, fmt.Errorf("risk register: %w", err)
+		return nil, fmt.Errorf("risk register: %w", err)
 	}
-	return s.Week, map[string][]byte{
-		store.ReportSummaryJSON: js,
-		store.ReportSummaryMD:   []byte(s.Markdown()),
-		store.ReportSummaryCSV:  []byte(s.CSV()),
-		store.ReportAudit:       auditJS,
-		store.ReportRegister:    []byte(register.String()),
-	}, nil
+	return register.Bytes(), nil
 }

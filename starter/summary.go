@@ -31,7 +31,7 @@ func runSummary(ctx context.Context, args []string, out io.Writer) error {
 	if *format != "json" && *format != "md" && *format != "csv" {
 		return usageError(fmt.Errorf("--format %q is not json, md or csv", *format))
 	}
-	rep, cfg, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week, workflows.ReportSummary)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runAudit(ctx context.Context, args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
-	rep, cfg, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week, workflows.ReportAudit)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func runRegister(ctx context.Context, args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return usageError(err)
 	}
-	rep, cfg, err := buildReport(ctx, fs, *week)
+	rep, cfg, err := buildReport(ctx, fs, *week, workflows.ReportRegister)
 	if err != nil {
 		return err
 	}
@@ -115,10 +115,11 @@ func runRegister(ctx context.Context, args []string, out io.Writer) error {
 	return err
 }
 
-// buildReport runs the LeadershipSummary workflow for week and returns the
-// report it built: a reference to the report in the store (readReport
-// reads its parts), or from an older worker the parts themselves.
-func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (workflows.Report, config.Config, error) {
+// buildReport runs the LeadershipSummary workflow for part of week's
+// report and returns the report it built: a reference to the report in the
+// store (readReport reads its parts), or from an older worker the parts
+// themselves.
+func buildReport(ctx context.Context, fs *pflag.FlagSet, week, part string) (workflows.Report, config.Config, error) {
 	if week != "" {
 		if _, err := time.Parse(time.DateOnly, week); err != nil {
 			return workflows.Report{}, config.Config{}, usageError(fmt.Errorf("--week %q is not a YYYY-MM-DD date", week))
@@ -132,7 +133,7 @@ func buildReport(ctx context.Context, fs *pflag.FlagSet, week string) (workflows
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        "summary/" + uuid.NewString(),
 		TaskQueue: cfg.Temporal.TaskQueue,
-	}, workflows.SummaryWorkflow, workflows.SummaryInput{Week: week})
+	}, workflows.SummaryWorkflow, workflows.SummaryInput{Week: week, Parts: []string{part}})
 	if err != nil {
 		return workflows.Report{}, cfg, fmt.Errorf("start summary: %w", err)
 	}

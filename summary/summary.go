@@ -213,6 +213,13 @@ func Build(ctx context.Context, st store.Store, week string) (Summary, error) {
 
 // resolveWeek checks the week has scores (or picks the latest) and finds the
 // scored week before it.
+// ResolveWeek returns week if it was scored, the latest scored week if week
+// is "", or an error wrapping ErrNoScores that names the weeks there are.
+func ResolveWeek(ctx context.Context, st store.Store, week string) (string, error) {
+	week, _, err := resolveWeek(ctx, st, week)
+	return week, err
+}
+
 func resolveWeek(ctx context.Context, st store.Store, week string) (string, string, error) {
 	weeks, err := st.Weeks(ctx)
 	if err != nil {

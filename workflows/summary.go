@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -17,6 +18,23 @@ type SummaryInput struct {
 	// Save keeps the stored report (the weekly schedule's copy); the others
 	// are pruned after a day.
 	Save bool `json:"save,omitempty"`
+	// Parts names the parts to build (ReportSummary, ReportAudit,
+	// ReportRegister); none builds them all. A command that prints one part
+	// asks for that one: on a large book each part reads the week's scores
+	// and packets again.
+	Parts []string `json:"parts,omitempty"`
+}
+
+// The parts of a report SummaryInput.Parts names.
+const (
+	ReportSummary  = "summary"  // the leadership summary, as JSON, Markdown and CSV
+	ReportAudit    = "audit"    // the packet audit
+	ReportRegister = "register" // the risk register
+)
+
+// Wants reports whether the report is to have part.
+func (in SummaryInput) Wants(part string) bool {
+	return len(in.Parts) == 0 || slices.Contains(in.Parts, part)
 }
 
 // Report is the leadership summary of one week in every format, and the
