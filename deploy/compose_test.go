@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -154,6 +155,7 @@ func checkWorkers(t *testing.T, p *types.Project) []config.Config {
 		} {
 			needs(t, s, dep, cond)
 		}
+		checkHealthcheck(t, name, s)
 		if cfg.Temporal.Address != "temporal:7233" {
 			t.Errorf("%s: temporal.address = %q: a worker must connect to the cluster, embedding nothing", name, cfg.Temporal.Address)
 		}
@@ -365,4 +367,23 @@ func deref(s *string) string {
 		return "<unset>"
 	}
 	return *s
+}
+
+// checkHealthcheck: a worker's healthcheck runs the worker binary the
+// image holds (it has no shell or HTTP client) with --healthcheck.
+func checkHealthcheck(t *testing.T, name string, s types.ServiceConfig) {
+	t.Helper()
+	hc := s.HealthCheck
+	if hc == nil || len(hc.Test) != 3 || hc.Test[0] != "CMD" || hc.Test[2] != "--healthcheck" {
+		t.Errorf("%s: healthcheck %+v, want [CMD <worker binary> --healthcheck]", name, hc)
+		return
+	}
+	dockerfile, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, bin := path.Split(hc.Test[1])
+	if bin != "worker" || !strings.Contains(string(dockerfile), "/out/worker "+dir) {
+		t.Errorf("%s: healthcheck runs %s, which the Dockerfile does not copy the worker to", name, hc.Test[1])
+	}
 }

@@ -53,6 +53,7 @@ import (
 func main() {
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	config.AddFlags(fs, "data-dir", "temporal-address", "temporal-port", "namespace", "http-addr", "store-dsn", "llm-base-url", "llm-model", "log-level", "temporal-ui-port")
+	health := fs.Bool("healthcheck", false, "ask the worker at http.addr for GET /healthz and exit 0 if it answers 200 (for container healthchecks)")
 	if code, done := parseArgs(fs, os.Args[1:], os.Stdout, os.Stderr); done {
 		os.Exit(code)
 	}
@@ -60,6 +61,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
+	}
+	if *health {
+		os.Exit(healthcheck(cfg.HTTP.Addr, os.Stderr))
 	}
 	logger := newLogger(os.Stderr, cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
