@@ -122,14 +122,5 @@ func (s *sqlStore) ReportPart(ctx context.Context, id, kind string) ([]byte, err
 }
 
 func (s *sqlStore) PruneReports(ctx context.Context, before time.Time) (int, error) {
-	defer s.lockWrites()()
-	res, err := s.db.ExecContext(ctx, `DELETE FROM reports WHERE kept = FALSE AND created_at < $1`, s.d.timeArg(before))
-	if err != nil {
-		return 0, fmt.Errorf("prune reports: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("prune reports: %w", err)
-	}
-	return int(n), nil
+	return s.prune(ctx, "prune reports", `DELETE FROM reports WHERE kept = FALSE AND created_at < $1`, s.d.timeArg(before))
 }

@@ -207,6 +207,10 @@ type Store interface {
 	// reservations.go).
 	Reservations
 
+	// Retention drops consumed uploads' content and sent notices once
+	// they are old (see retention.go).
+	Retention
+
 	Close() error
 }
 

@@ -211,6 +211,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func
 		return err
 	}
 	defer drainOutbox(ctx, acts.notify)()
+	defer pruneStore(ctx, st, logger)()
 
 	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.AccountReview, workflowOptions(workflows.ReviewWorkflow))
