@@ -9,12 +9,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/churnwatch/churnwatch/decision"
@@ -415,6 +417,42 @@ func TestDecisionWithTemporalDown(t *testing.T) {
 		t.Errorf("Temporal down: %d\n%.600s", code, body)
 	}
 	if p, _ := f.st.Packet(context.Background(), review.ID("A-1", "2026-11-16")); p.Decision != nil {
+		t.Errorf("the review changed: %+v", p.Decision)
+	}
+}
+
+// TestDecisionWithNoWorkerPolling: Temporal is up (the CLI's dev server)
+// and the review's workflow exists, but no worker polls its queue: the
+// update is accepted by nobody, so the decision answers 503 within the
+// bound and changes nothing, rather than hold the CSM's request.
+func TestDecisionWithNoWorkerPolling(t *testing.T) {
+	cli := os.Getenv("CHURNWATCH_TEST_TEMPORAL_CLI")
+	if cli == "" {
+		t.Skip("set CHURNWATCH_TEST_TEMPORAL_CLI to the Temporal CLI (make test does)")
+	}
+	ctx := context.Background()
+	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: cli,
+		ClientOptions: &client.Options{Logger: quiet}, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c := srv.Client()
+	reviewID := review.ID("A-1", "2026-11-16")
+	if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: reviewID, TaskQueue: "nobody-polls"}, "AccountReview"); err != nil {
+		t.Fatal(err)
+	}
+	decision.UpdateTimeout = 2 * time.Second
+	defer func() { decision.UpdateTimeout = 30 * time.Second }()
+	f := newFixture(t, defaultConfig(), func(s *Server) { s.Decisions.Temporal = c })
+	b := f.browser(t)
+	csrf := b.signIn("dana")
+	code, body, _ := b.post("/review/A-1/2026-11-16/decision", url.Values{"decision": {"approve"}, "csrf_token": {csrf}})
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "did not answer") || !strings.Contains(body, "send the same request again") {
+		t.Errorf("no worker polling: %d\n%.600s", code, body)
+	}
+	if p, _ := f.st.Packet(ctx, reviewID); p.Decision != nil {
 		t.Errorf("the review changed: %+v", p.Decision)
 	}
 }
