@@ -166,15 +166,21 @@ func TestEvaluation(t *testing.T) {
 func onsetCeiling(churners map[string]simulate.Churn, ks ...int) string {
 	var out []string
 	for _, k := range ks {
-		reach := 0
-		for _, c := range churners {
-			if !c.Quiet && c.Date.Sub(c.Onset.AddDate(0, 0, 7*k)) >= 30*24*time.Hour {
-				reach++
-			}
-		}
-		out = append(out, fmt.Sprintf("%.3f", float64(reach)/float64(max(1, len(churners)))))
+		out = append(out, fmt.Sprintf("%.3f", onsetCeilingAt(churners, k)))
 	}
 	return strings.Join(out, " / ")
+}
+
+// onsetCeilingAt is one ceiling of onsetCeiling: every churner that warns
+// flagged k weeks after its onset.
+func onsetCeilingAt(churners map[string]simulate.Churn, k int) float64 {
+	reach := 0
+	for _, c := range churners {
+		if !c.Quiet && c.Date.Sub(c.Onset.AddDate(0, 0, 7*k)) >= 30*24*time.Hour {
+			reach++
+		}
+	}
+	return float64(reach) / float64(max(1, len(churners)))
 }
 
 func logRow(t *testing.T, seed, rule string, m Metrics) {

@@ -15,7 +15,7 @@ func packetAt(t0 time.Time) Packet {
 	return Packet{ReviewID: "r", AccountID: "A", Owner: "dana", Event: "crossed into elevated", Severity: risk.Elevated,
 		Assessment: risk.Assessment{SLAHours: 48, Signals: []risk.Signal{{ID: "login_drop"}}},
 		Draft:      &Draft{SavePlan: plan}, Escalation: Escalation{Path: []string{"dana", "lee"}},
-		CreatedAt:  t0}
+		CreatedAt: t0}
 }
 
 func approved(p Packet, at time.Time) Packet {
@@ -53,7 +53,7 @@ func TestPacketMissing(t *testing.T) {
 		{"open, within the SLA", packetAt(t0), hours(30), []string{"decision", "follow_up_date"}},
 		{"open past the SLA, never chased", packetAt(t0), hours(60), []string{"escalation", "decision", "follow_up_date"}},
 		{"open past the SLA, reminded", reminded(packetAt(t0), hours(49)), hours(60), []string{"decision", "follow_up_date"}},
-		{"as of before the reminder was sent", reminded(packetAt(t0), hours(49)), hours(48).Add(30*time.Minute), []string{"escalation", "decision", "follow_up_date"}},
+		{"as of before the reminder was sent", reminded(packetAt(t0), hours(49)), hours(48).Add(30 * time.Minute), []string{"escalation", "decision", "follow_up_date"}},
 		{"SLA unknown: cannot show escalation was not due", noSLA, hours(400), []string{"escalation"}},
 		{"rejection with reason and confirmed cause is complete", rejected("seasonal dip", "holiday shutdown"), hours(400), nil},
 		{"rejection without the confirmed cause", rejected("seasonal dip", ""), hours(400), []string{"decision"}},

@@ -119,6 +119,44 @@ func (sc *scorer) trend(si int) {
 	sc.emit(t.id, points, text+".", ev)
 }
 
+// downRun counts the latest trend weeks in a row, up to limit (weeks not
+// reported skipped), in which corroboration.min_series of the usage series
+// the week reports (all of them, when it reports fewer) are down by
+// windows.persistence_share of their signal's threshold against their
+// expected level: how long a usage decline has lasted.
+func (sc *scorer) downRun(limit int) int {
+	var cut [len(trendSpecs)]float64 // the least drop that counts, per series
+	for si := range trendSpecs {
+		cut[si] = sc.m.Windows.PersistenceShare * signalDefByID(trendSpecs[si].id).rule(&sc.m.Signals).Threshold
+	}
+	run := 0
+	for i := 0; i < sc.ntslots && run < limit; i++ {
+		known, down := 0, 0
+		for si := range trendSpecs {
+			u := &sc.usage[si]
+			if !u.ok {
+				continue
+			}
+			v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get)
+			if !ok {
+				continue
+			}
+			known++
+			if 1-v/(u.baseline*u.expected*sc.peer(i, si)) >= cut[si] {
+				down++
+			}
+		}
+		switch {
+		case known == 0:
+			continue
+		case down < min(sc.m.Corroboration.MinSeries, known):
+			return run
+		}
+		run++
+	}
+	return run
+}
+
 // usageBase is an account's own normal for one trend series.
 type usageBase struct {
 	ok       bool

@@ -16,23 +16,26 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.4"
+const ModelVersion = "churnwatch-risk/1.5"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
 // It holds no maps so that its hash is stable.
 type Model struct {
-	Thresholds  Thresholds   `mapstructure:"thresholds" json:"thresholds"`
-	Windows     Windows      `mapstructure:"windows" json:"windows"`
-	Dimensions  Dimensions   `mapstructure:"dimensions" json:"dimensions"`
-	Convergence Convergence  `mapstructure:"convergence" json:"convergence"`
-	Signals     Signals      `mapstructure:"signals" json:"signals"`
-	Slide       Slide        `mapstructure:"slide" json:"slide"`
-	RightSizing RightSizing  `mapstructure:"right_sizing" json:"right_sizing"`
-	Peers       Peers        `mapstructure:"peers" json:"peers"`
-	Evidence    EvidenceRule `mapstructure:"evidence" json:"evidence"`
-	SLAHours    SLAHours     `mapstructure:"sla_hours" json:"sla_hours"`
-	Priority    Priority     `mapstructure:"priority" json:"priority"`
+	Thresholds  Thresholds  `mapstructure:"thresholds" json:"thresholds"`
+	Windows     Windows     `mapstructure:"windows" json:"windows"`
+	Dimensions  Dimensions  `mapstructure:"dimensions" json:"dimensions"`
+	Convergence Convergence `mapstructure:"convergence" json:"convergence"`
+	// Corroboration holds usage evidence standing alone below elevated
+	// (see "Corroboration" in score.go).
+	Corroboration Corroboration `mapstructure:"corroboration" json:"corroboration"`
+	Signals       Signals       `mapstructure:"signals" json:"signals"`
+	Slide         Slide         `mapstructure:"slide" json:"slide"`
+	RightSizing   RightSizing   `mapstructure:"right_sizing" json:"right_sizing"`
+	Peers         Peers         `mapstructure:"peers" json:"peers"`
+	Evidence      EvidenceRule  `mapstructure:"evidence" json:"evidence"`
+	SLAHours      SLAHours      `mapstructure:"sla_hours" json:"sla_hours"`
+	Priority      Priority      `mapstructure:"priority" json:"priority"`
 }
 
 // Thresholds are the lowest scores of each tier.
@@ -130,6 +133,30 @@ type Convergence struct {
 	// enough independent areas, not any two of them, make the case.
 	PointsPerDimension int `mapstructure:"points_per_dimension" json:"points_per_dimension"`
 	MinDimensions      int `mapstructure:"min_dimensions" json:"min_dimensions"`
+}
+
+// Corroboration sets when usage evidence may carry an account on its own
+// (see "Corroboration" in score.go). A usage decline is transient until it
+// has lasted UsageWeeks latest weeks in a row, in MinSeries of the usage
+// series at once. Transient usage adds no convergence points, and while
+// the other dimensions together score fewer than MinPoints the usage
+// dimension counts for at most UsageCap points: the account stays at
+// watch, as a holiday, a term break or a busy spell should.
+type Corroboration struct {
+	// UsageWeeks is how many latest weeks in a row a usage decline must
+	// have been down (each by windows.persistence_share of its signal's
+	// threshold) to stand alone. 0 turns corroboration off.
+	UsageWeeks int `mapstructure:"usage_weeks" json:"usage_weeks"`
+	// MinSeries of logins, active users, DAU/MAU and feature adoption must
+	// be down in a week for it to count (all of them, when the week
+	// reports fewer): one series sagging is noise.
+	MinSeries int `mapstructure:"min_series" json:"min_series"`
+	// MinPoints the other four dimensions need together (after their caps,
+	// before convergence) to corroborate a transient usage decline.
+	MinPoints int `mapstructure:"min_points" json:"min_points"`
+	// UsageCap is the usage dimension's cap while a transient decline is
+	// not corroborated.
+	UsageCap int `mapstructure:"usage_cap" json:"usage_cap"`
 }
 
 // Slide sets how usage_slide reads a slow decline that several usage series
@@ -283,10 +310,11 @@ func DefaultModel() Model {
 			Commercial:   Dimension{Weight: 1, Cap: 35},
 			Outcome:      Dimension{Weight: 1, Cap: 20},
 		},
-		Convergence: Convergence{MinPoints: 8, PointsPerDimension: 5, MinDimensions: 2},
-		Slide:       Slide{MinWeeks: 3, MinSeries: 2, MinDrop: 0.03, MinNoise: 0.04},
-		RightSizing: RightSizing{ActiveShare: 0.9, Factor: 0.25, DistressFactor: 1.5},
-		Peers:       Peers{MinAccounts: 20, MinDip: 0.05},
+		Convergence:   Convergence{MinPoints: 8, PointsPerDimension: 5, MinDimensions: 2},
+		Corroboration: Corroboration{UsageWeeks: 4, MinSeries: 2, MinPoints: 15, UsageCap: 20},
+		Slide:         Slide{MinWeeks: 3, MinSeries: 2, MinDrop: 0.03, MinNoise: 0.04},
+		RightSizing:   RightSizing{ActiveShare: 0.9, Factor: 0.25, DistressFactor: 1.5},
+		Peers:         Peers{MinAccounts: 20, MinDip: 0.05},
 		Signals: Signals{
 			LoginDrop:              Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
 			ActiveUsersDrop:        Rule{Threshold: 0.15, Points: 14, Severe: 0.4, SeverePoints: 30},
@@ -428,6 +456,18 @@ func (m Model) Validate() error {
 	}
 	if !(m.Slide.MinNoise > 0 && m.Slide.MinNoise < 1) {
 		bad("slide.min_noise", "must be a fraction above 0 and below 1, got %v", m.Slide.MinNoise)
+	}
+	if c := m.Corroboration; c.UsageWeeks < 0 || c.UsageWeeks > w.RecentWeeks {
+		bad("corroboration.usage_weeks", "must be 0 (off) or between 1 and risk.windows.recent_weeks (%d), got %d", w.RecentWeeks, c.UsageWeeks)
+	}
+	if m.Corroboration.MinSeries < 1 || m.Corroboration.MinSeries > len(trendSpecs) {
+		bad("corroboration.min_series", "must be between 1 and %d, got %d", len(trendSpecs), m.Corroboration.MinSeries)
+	}
+	if m.Corroboration.MinPoints < 0 || m.Corroboration.MinPoints > 100 {
+		bad("corroboration.min_points", "must be between 0 and 100, got %d", m.Corroboration.MinPoints)
+	}
+	if m.Corroboration.UsageCap < 0 || m.Corroboration.UsageCap > 100 {
+		bad("corroboration.usage_cap", "must be between 0 and 100, got %d", m.Corroboration.UsageCap)
 	}
 	if m.Convergence.MinPoints < 0 {
 		bad("convergence.min_points", "must not be negative, got %d", m.Convergence.MinPoints)

@@ -96,6 +96,7 @@ func (sc *scorer) loginRecency() {
 			text += "; " + plural(int(days-away), "day", "days") + " without the year-end holidays"
 			window += ", December 24 to January 1 left out"
 		}
+		sc.loginWeeks = int(days-away) / 7
 		sc.emit(SigLoginRecency, p, text+").",
 			Evidence{Field: "last_login_date", Weeks: []string{sc.weekLabel(k)}, Values: []float64{float64(days)}, Window: window})
 		return
