@@ -23,32 +23,6 @@ var (
 	evalBook     = flag.String("eval.book", "", "calibrate only the books whose name contains this")
 )
 
-// battery is the book list of backtest/battery_test.go (keep the two in
-// step): books unlike the tuning book in onset, noise, seasonality, size,
-// mix of failure modes and columns.
-var battery = []struct {
-	name string
-	opts func(*simulate.Options)
-}{
-	{"tuning-like", func(*simulate.Options) {}},
-	{"onset 8-20 weeks", func(o *simulate.Options) { o.OnsetWeeks = [2]int{8, 20} }},
-	{"onset 2-8 weeks", func(o *simulate.Options) { o.OnsetWeeks = [2]int{2, 8} }},
-	{"noisy: 8% blanks, traps on 80%", func(o *simulate.Options) { o.MissingRate, o.TrapRate = 0.08, 0.8 }},
-	{"seasonal: dips that recover", func(o *simulate.Options) {
-		o.TrapRate, o.TrapKinds = 0.7, []simulate.Trap{simulate.SeasonalDip, simulate.BadWeek, simulate.GoalWobble, simulate.UsageFeedGap}
-	}},
-	{"commercial traps", func(o *simulate.Options) {
-		o.TrapRate, o.TrapKinds = 0.7, []simulate.Trap{simulate.SlowPayer, simulate.RightSizing, simulate.Detractor, simulate.ChampionReplaced}
-	}},
-	{"year from January", func(o *simulate.Options) { o.Start = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC) }},
-	{"quiet churners 30%", func(o *simulate.Options) { o.QuietRate = 0.3 }},
-	{"small: 50 accounts", func(o *simulate.Options) { o.Accounts = 50 }},
-	{"large: 4000 accounts", func(o *simulate.Options) { o.Accounts = 4000 }},
-	{"optional columns", func(o *simulate.Options) { o.Extended = true }},
-	{"noise only: no churner", func(o *simulate.Options) { o.ChurnRate, o.TrapRate = 1e-9, 0.6 }},
-	{"two years, from June", func(o *simulate.Options) { o.Weeks = 104 }},
-}
-
 // TestCalibrationBattery calibrates the default model on every book of
 // the battery and logs, on each book's held-back accounts, the current
 // model, the calibrated one and the gradient-boosted baseline:
@@ -64,25 +38,25 @@ func TestCalibrationBattery(t *testing.T) {
 	}
 	start := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
 	t.Logf("%-32s %-10s %6s %8s %6s %6s %6s %6s  %s", "book", "rule", "held", "churners", "lead", "rec30", "prec", "fpr", "thresholds / ridge")
-	for _, b := range battery {
-		if !strings.Contains(b.name, *evalBook) {
+	for _, b := range simulate.Battery {
+		if !strings.Contains(b.Name, *evalBook) {
 			continue
 		}
 		opts := simulate.Options{Accounts: *evalAccounts, Weeks: *evalWeeks, Seed: int64(*evalSeed0 + 100), Start: start, ChurnRate: 0.15}
-		b.opts(&opts)
+		b.Opts(&opts)
 		rows, churn := simulate.Portfolio(opts)
 		began := time.Now()
 		rep, err := Run(Input{Model: risk.DefaultModel(), Table: snapshot.TableOf(rows), Churn: simulate.ChurnMap(churn)},
 			Options{Holdout: *evalHoldout, Seed: int64(*evalSeed0)})
 		if err != nil {
-			t.Logf("%-32s not calibrated: %v", b.name, err)
+			t.Logf("%-32s not calibrated: %v", b.Name, err)
 			if opts.ChurnRate > 0.01 {
-				t.Errorf("%s: %v", b.name, err)
+				t.Errorf("%s: %v", b.Name, err)
 			}
 			continue
 		}
 		if err := rep.Proposed.Validate(); err != nil {
-			t.Errorf("%s: proposed model: %v", b.name, err)
+			t.Errorf("%s: proposed model: %v", b.Name, err)
 		}
 		for _, f := range []struct {
 			name string
@@ -94,10 +68,10 @@ func TestCalibrationBattery(t *testing.T) {
 			{"gbm", rep.GBM, fmt.Sprintf("p >= %.3f", rep.GBMThreshold)},
 		} {
 			m := f.fig.Metrics
-			t.Logf("%-32s %-10s %6d %8d %6.1f %6.3f %6.3f %6.3f  %s", b.name, f.name, m.Accounts, m.Churners, m.MedianLeadDays,
+			t.Logf("%-32s %-10s %6d %8d %6.1f %6.3f %6.3f %6.3f  %s", b.Name, f.name, m.Accounts, m.Churners, m.MedianLeadDays,
 				m.Recall30d, m.Precision, m.FalsePositiveRate, f.note)
 		}
-		t.Logf("%-32s changed: %s (%.1fs)", b.name, changed(rep.Changes), time.Since(began).Seconds())
+		t.Logf("%-32s changed: %s (%.1fs)", b.Name, changed(rep.Changes), time.Since(began).Seconds())
 	}
 }
 
