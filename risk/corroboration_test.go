@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -133,6 +134,11 @@ func TestCorroborationIsValidated(t *testing.T) {
 		{func(c *Corroboration) { c.MinSeries = 5 }, "corroboration.min_series"},
 		{func(c *Corroboration) { c.MinPoints = -1 }, "corroboration.min_points"},
 		{func(c *Corroboration) { c.UsageCap = 101 }, "corroboration.usage_cap"},
+		{func(c *Corroboration) { c.DeepeningWeeks = 1 }, "corroboration.deepening_weeks"},
+		{func(c *Corroboration) { c.DeepeningWeeks = 4 }, "corroboration.deepening_weeks"},
+		{func(c *Corroboration) { c.DeepeningWeeks = -1 }, "corroboration.deepening_weeks"},
+		{func(c *Corroboration) { c.DeepeningBy = -0.1 }, "corroboration.deepening_by"},
+		{func(c *Corroboration) { c.DeepeningBy = math.NaN() }, "corroboration.deepening_by"},
 	} {
 		m := DefaultModel()
 		c.set(&m.Corroboration)
@@ -145,4 +151,92 @@ func TestCorroborationIsValidated(t *testing.T) {
 	if err := m.Validate(); err != nil {
 		t.Errorf("usage_weeks 0 (off): %v", err)
 	}
+}
+
+// TestDeepeningDeclineStandsAlone: usage down 10%, 25%, then 40% over three
+// weeks, with the goal at risk, is a slide, not a step: it is elevated
+// before it has lasted corroboration.usage_weeks, where the same three
+// weeks as a level 40% step (TestThreeWeekDipStaysAtWatch) stay at watch.
+func TestDeepeningDeclineStandsAlone(t *testing.T) {
+	m := DefaultModel()
+	off := m
+	off.Corroboration.DeepeningWeeks = 0
+	rows := steady("SL", 16)
+	last := len(rows) - 1
+	for i, f := range []float64{0.9, 0.75, 0.6} {
+		dip(rows, last-2+i, last-2+i, f)
+	}
+	rows[last].GoalStatus = snapshot.GoalAtRisk
+	a, b := m.Score(rows, time.Time{}), off.Score(rows, time.Time{})
+	if !a.Tier.AtRisk() {
+		t.Errorf("a 3-week slide, goal at risk: tier %s (score %d), want elevated; signals %v", a.Tier, a.Score, texts(a))
+	}
+	if b.Tier.AtRisk() {
+		t.Errorf("the same slide without deepening: tier %s (score %d), want watch: the test cannot fail", b.Tier, b.Score)
+	}
+	if len(b.Signals) == 0 || !strings.Contains(b.Signals[0].Text, "in a row or the other dimensions") {
+		t.Errorf("held without deepening, the strongest signal does not say why: %v", texts(b))
+	}
+}
+
+// TestRightSizingInAShortHistory: a customer that asks to cut seats and
+// cuts them in its first weeks of history, while its users keep working,
+// is right-sizing: downgrade_requested scores right_sizing.factor of its
+// points, though there are fewer baseline weeks than
+// windows.min_baseline_weeks.
+func TestRightSizingInAShortHistory(t *testing.T) {
+	m := DefaultModel()
+	rows := steady("RS", 5)
+	rows[2].DowngradeRequested = snapshot.Some(true)
+	for i := 3; i < len(rows); i++ {
+		rows[i].LicensedSeats = snapshot.Some(42)
+	}
+	a := m.Score(rows, time.Time{})
+	want := int(math.Round(float64(m.Signals.DowngradeRequested.Points) * m.RightSizing.Factor))
+	if got := signalPoints(a, SigDowngradeRequested); got != want || !strings.Contains(signalText(a, SigDowngradeRequested), "right-sizing") {
+		t.Errorf("seats cut in week 4 of 5, users held: downgrade_requested %d points, want %d; %q", got, want, signalText(a, SigDowngradeRequested))
+	}
+	// The same cut while active users fell by half is no right-sizing.
+	for i := 2; i < len(rows); i++ {
+		rows[i].ActiveUsers = snapshot.Some(20)
+	}
+	if got := signalPoints(m.Score(rows, time.Time{}), SigDowngradeRequested); got != m.Signals.DowngradeRequested.Points {
+		t.Errorf("seats cut while active users halved: downgrade_requested %d points, want %d", got, m.Signals.DowngradeRequested.Points)
+	}
+}
+
+// TestSilenceWithoutAKnownRhythm: a sponsor last heard from before the
+// history begins has no earlier gap to be judged against (a quarterly
+// sponsor looks silent for months): the silence is flagged for its base
+// points and says why. Once the history shows the contact, the silence is
+// measured in days as before.
+func TestSilenceWithoutAKnownRhythm(t *testing.T) {
+	m := DefaultModel()
+	rows := steady("SR", 12)
+	contact := day(week(0), -10)
+	for i := range rows {
+		rows[i].LastExecContact = snapshot.Some(contact)
+	}
+	a := m.Score(rows, time.Time{})
+	rule := m.Signals.ExecSponsorSilence
+	if got := signalPoints(a, SigExecSponsorSilence); got != rule.Points || !strings.Contains(signalText(a, SigExecSponsorSilence), "no earlier gap is known") {
+		t.Errorf("silent since before the history: %d points, want %d; %q", got, rule.Points, signalText(a, SigExecSponsorSilence))
+	}
+	// A history that saw the week of the contact.
+	earlier := steady("SR", 12)[0]
+	earlier.Week = week(-2)
+	earlier.LastExecContact = snapshot.Some(contact)
+	rows = append([]snapshot.Snapshot{earlier}, rows...)
+	if got := signalPoints(m.Score(rows, time.Time{}), SigExecSponsorSilence); got <= rule.Points {
+		t.Errorf("silent %d days, the contact within the history: %d points, want more than %d", int(week(11).Sub(contact).Hours()/24), got, rule.Points)
+	}
+}
+
+func signalPoints(a Assessment, id string) int {
+	for _, s := range a.Signals {
+		if s.ID == id {
+			return s.Points
+		}
+	}
+	return 0
 }

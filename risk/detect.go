@@ -157,6 +157,59 @@ func (sc *scorer) downRun(limit int) int {
 	return run
 }
 
+// deepening reports whether a usage decline down together run weeks in a
+// row (see downRun) has lasted corroboration.deepening_weeks or more and
+// has deepened since the first of them: the mean drop of the usage series
+// in the latest reported week is at least corroboration.deepening_by
+// (in multiples of each signal's threshold) beyond the mean drop in the
+// run's first week. A customer walking away slides further week by week;
+// a term break or an offsite is a step down that stays level, then
+// recovers (see "Corroboration" in score.go).
+func (sc *scorer) deepening(run int) bool {
+	c := sc.m.Corroboration
+	if c.DeepeningWeeks == 0 || run < c.DeepeningWeeks {
+		return false
+	}
+	// The run's newest and oldest reported weeks, as downRun counts them.
+	newest, oldest := -1.0, -1.0
+	for i, n := 0, 0; i < sc.ntslots && n < run; i++ {
+		d, ok := sc.meanDrop(i)
+		if !ok {
+			continue
+		}
+		if n == 0 {
+			newest = d
+		}
+		oldest = d
+		n++
+	}
+	return newest-oldest >= c.DeepeningBy
+}
+
+// meanDrop is the mean drop below their expected level of the usage series
+// trend slot i reports, each in multiples of its signal's threshold; false
+// when the week reports none.
+func (sc *scorer) meanDrop(i int) (float64, bool) {
+	sum, known := 0.0, 0
+	for si := range trendSpecs {
+		u := &sc.usage[si]
+		if !u.ok {
+			continue
+		}
+		v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get)
+		if !ok {
+			continue
+		}
+		known++
+		drop := 1 - v/(u.baseline*u.expected*sc.peer(i, si))
+		sum += drop / signalDefByID(trendSpecs[si].id).rule(&sc.m.Signals).Threshold
+	}
+	if known == 0 {
+		return 0, false
+	}
+	return sum / float64(known), true
+}
+
 // usageBase is an account's own normal for one trend series.
 type usageBase struct {
 	ok       bool
@@ -425,10 +478,14 @@ var allSlots = func() (s [maxWindow]int8) {
 
 // activeHeld reports whether active users held at right_sizing.active_share
 // of their baseline or more (recent median against the baseline median),
-// and the share. Unknown is not held.
+// and the share. Unknown is not held. A history too short for a full
+// baseline (fewer than windows.min_baseline_weeks weeks before the recent
+// window) is read against the weeks it has: a customer that cuts seats in
+// its first weeks of history while its users keep working is right-sizing
+// as much as one with a year behind it.
 func (sc *scorer) activeHeld() (bool, float64) {
 	w := sc.m.Windows
-	if sc.ntslots < w.RecentWeeks+w.MinBaselineWeeks {
+	if sc.ntslots <= w.RecentWeeks {
 		return false, 0
 	}
 	recent, n := sc.medianAt(getActiveUsers, sc.tslots[:w.RecentWeeks])
@@ -436,7 +493,7 @@ func (sc *scorer) activeHeld() (bool, float64) {
 		return false, 0
 	}
 	base, n := sc.medianAt(getActiveUsers, sc.tslots[w.RecentWeeks:sc.ntslots])
-	if n < w.MinBaselineWeeks || base <= 0 {
+	if n < 1 || base <= 0 {
 		return false, 0
 	}
 	share := recent / base
@@ -492,7 +549,9 @@ type userBaseSource struct {
 // met every week or two whose gap has already run past
 // windows.rhythm_factor times the longest gap of the rhythm window is
 // silent before the fixed threshold, from windows.rhythm_min_share of it.
-// Either way the measure is the gap scaled by threshold / longest gap.
+// Either way the measure is the gap scaled by threshold / longest gap. A
+// contact older than the history, with no gap reported since, shows no
+// rhythm at all: it scores the rule's base points (model 1.6).
 func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snapshot) snapshot.Opt[time.Time], lead, last string) {
 	w := sc.m.Windows
 	for k := 0; k < sc.pit; k++ {
@@ -512,6 +571,12 @@ func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snaps
 		gap := sc.usualGap(get)
 		measure := days
 		switch {
+		case gap == 0 && fires && dayNumber(sc.at(0).Week) > dayNumber(d.V):
+			// The history begins after the last contact: no gap has been
+			// seen to judge this one against (a sponsor met quarterly looks
+			// silent for months), so the silence scores its base points
+			// until the history shows the account's rhythm.
+			measure = rule.Threshold
 		case gap > rule.Threshold:
 			measure = days * rule.Threshold / gap
 		case w.RhythmFactor > 0 && gap > 0 && days >= w.RhythmFactor*gap && days >= w.RhythmMinShare*rule.Threshold:
@@ -522,7 +587,11 @@ func (sc *scorer) silence(id, field string, rule *Rule, get func(*snapshot.Snaps
 		date := dateLabel(d.V)
 		text := lead + plural(int(days), "day", "days") + " (" + last + " " + date
 		window := "days from " + field + " (" + date + ") to the scored week"
-		if measure != days {
+		switch {
+		case gap == 0 && measure != days:
+			text += "; the history starts after it, so no earlier gap is known"
+			window += ", no earlier gap known"
+		case measure != days:
 			text += "; the longest gap in the " + plural(w.RhythmWeeks, "week", "weeks") + " before was " + plural(int(gap), "day", "days")
 			window += ", against the longest earlier gap"
 		}
@@ -739,8 +808,10 @@ func (sc *scorer) outcomeSignals() {
 
 // champion flags a departed champion, scored by how long the role has
 // stayed unfilled: a champion replaced within a few weeks is an ordinary
-// handover, one gone for a month with nobody named is a customer losing its
-// voice for the product. champion_departed is read as a state, reported
+// handover, one gone for a month or more with nobody named is a customer
+// losing its voice for the product (full points at
+// signals.champion_departed.severe weeks: 6 since model 1.6, as handovers
+// of three weeks raised false alarms at 4). champion_departed is read as a state, reported
 // each week while the champion is gone; a departure reported in two or more
 // weeks and then no longer is a replacement (listed, no points). A feed that
 // reports the departure once, as an event, counts the weeks since.

@@ -16,7 +16,7 @@ import (
 
 // ModelVersion names the scoring logic. It changes when the code's meaning
 // changes; configuration changes show in Model.Hash instead.
-const ModelVersion = "churnwatch-risk/1.5"
+const ModelVersion = "churnwatch-risk/1.6"
 
 // Model is the scoring configuration. It is embedded in the config file under
 // the key "risk" (risk.thresholds.critical, risk.signals.login_drop.points...).
@@ -157,6 +157,13 @@ type Corroboration struct {
 	// UsageCap is the usage dimension's cap while a transient decline is
 	// not corroborated.
 	UsageCap int `mapstructure:"usage_cap" json:"usage_cap"`
+	// DeepeningWeeks: a decline down together this many latest weeks in a
+	// row (fewer than UsageWeeks) that has deepened since the first of them
+	// by DeepeningBy, the usage series' mean drop in multiples of their
+	// signals' thresholds, is a slide and stands alone too (model 1.6). 0
+	// turns this off.
+	DeepeningWeeks int     `mapstructure:"deepening_weeks" json:"deepening_weeks"`
+	DeepeningBy    float64 `mapstructure:"deepening_by" json:"deepening_by"`
 }
 
 // Slide sets how usage_slide reads a slow decline that several usage series
@@ -311,7 +318,7 @@ func DefaultModel() Model {
 			Outcome:      Dimension{Weight: 1, Cap: 20},
 		},
 		Convergence:   Convergence{MinPoints: 8, PointsPerDimension: 5, MinDimensions: 2},
-		Corroboration: Corroboration{UsageWeeks: 4, MinSeries: 2, MinPoints: 15, UsageCap: 20},
+		Corroboration: Corroboration{UsageWeeks: 4, MinSeries: 2, MinPoints: 15, UsageCap: 20, DeepeningWeeks: 2, DeepeningBy: 0.1},
 		Slide:         Slide{MinWeeks: 3, MinSeries: 2, MinDrop: 0.03, MinNoise: 0.04},
 		RightSizing:   RightSizing{ActiveShare: 0.9, Factor: 0.25, DistressFactor: 1.5},
 		Peers:         Peers{MinAccounts: 20, MinDip: 0.05},
@@ -323,7 +330,7 @@ func DefaultModel() Model {
 			FeatureAdoptionDecline: Rule{Threshold: 0.2, Points: 5, Severe: 0.5, SeverePoints: 12},
 			SeatUtilisationLow:     Rule{Threshold: 0.5, Points: 3, Severe: 0.2, SeverePoints: 10},
 			UsersDeactivated:       Rule{Threshold: 0.05, Points: 6, Severe: 0.25, SeverePoints: 15},
-			ChampionDeparted:       Rule{Threshold: 1, Points: 5, Severe: 4, SeverePoints: 18},
+			ChampionDeparted:       Rule{Threshold: 1, Points: 5, Severe: 6, SeverePoints: 18},
 			ExecSponsorSilence:     Rule{Threshold: 30, Points: 8, Severe: 90, SeverePoints: 18},
 			CSMContactGap:          Rule{Threshold: 45, Points: 4, Severe: 120, SeverePoints: 10},
 			NPSLow:                 Rule{Threshold: 6, Points: 6, Severe: 0, SeverePoints: 16},
@@ -468,6 +475,12 @@ func (m Model) Validate() error {
 	}
 	if m.Corroboration.UsageCap < 0 || m.Corroboration.UsageCap > 100 {
 		bad("corroboration.usage_cap", "must be between 0 and 100, got %d", m.Corroboration.UsageCap)
+	}
+	if c := m.Corroboration; c.DeepeningWeeks < 0 || c.DeepeningWeeks == 1 || (c.UsageWeeks > 0 && c.DeepeningWeeks >= c.UsageWeeks) {
+		bad("corroboration.deepening_weeks", "must be 0 (off) or at least 2 and below risk.corroboration.usage_weeks (%d), got %d", c.UsageWeeks, c.DeepeningWeeks)
+	}
+	if d := m.Corroboration.DeepeningBy; !(d >= 0 && d <= 10) {
+		bad("corroboration.deepening_by", "must be between 0 and 10 (multiples of the signals' thresholds), got %v", d)
 	}
 	if m.Convergence.MinPoints < 0 {
 		bad("convergence.min_points", "must not be negative, got %d", m.Convergence.MinPoints)
