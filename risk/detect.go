@@ -125,24 +125,16 @@ func (sc *scorer) trend(si int) {
 // windows.persistence_share of their signal's threshold against their
 // expected level: how long a usage decline has lasted.
 func (sc *scorer) downRun(limit int) int {
-	var cut [len(trendSpecs)]float64 // the least drop that counts, per series
-	for si := range trendSpecs {
-		cut[si] = sc.m.Windows.PersistenceShare * signalDefByID(trendSpecs[si].id).rule(&sc.m.Signals).Threshold
-	}
 	run := 0
 	for i := 0; i < sc.ntslots && run < limit; i++ {
 		known, down := 0, 0
 		for si := range trendSpecs {
-			u := &sc.usage[si]
-			if !u.ok {
-				continue
-			}
-			v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get)
+			drop, ok := sc.seriesDrop(i, si)
 			if !ok {
 				continue
 			}
 			known++
-			if 1-v/(u.baseline*u.expected*sc.peer(i, si)) >= cut[si] {
+			if drop >= sc.m.Windows.PersistenceShare {
 				down++
 			}
 		}
@@ -192,22 +184,31 @@ func (sc *scorer) deepening(run int) bool {
 func (sc *scorer) meanDrop(i int) (float64, bool) {
 	sum, known := 0.0, 0
 	for si := range trendSpecs {
-		u := &sc.usage[si]
-		if !u.ok {
-			continue
+		if drop, ok := sc.seriesDrop(i, si); ok {
+			sum += drop
+			known++
 		}
-		v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get)
-		if !ok {
-			continue
-		}
-		known++
-		drop := 1 - v/(u.baseline*u.expected*sc.peer(i, si))
-		sum += drop / signalDefByID(trendSpecs[si].id).rule(&sc.m.Signals).Threshold
 	}
 	if known == 0 {
 		return 0, false
 	}
 	return sum / float64(known), true
+}
+
+// seriesDrop is how far usage series si is below its expected level in
+// trend slot i, in multiples of its signal's threshold; false when the
+// series has no baseline or the week does not report it.
+func (sc *scorer) seriesDrop(i, si int) (float64, bool) {
+	u := &sc.usage[si]
+	if !u.ok {
+		return 0, false
+	}
+	v, ok := sc.value(int(sc.tslots[i]), trendSpecs[si].get)
+	if !ok {
+		return 0, false
+	}
+	drop := 1 - v/(u.baseline*u.expected*sc.peer(i, si))
+	return drop / signalDefByID(trendSpecs[si].id).rule(&sc.m.Signals).Threshold, true
 }
 
 // usageBase is an account's own normal for one trend series.

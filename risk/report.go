@@ -70,26 +70,30 @@ func (m Model) report(accounts []Assessment, b snapshot.Batch, asOf time.Time) R
 // account took a third of the command's time and half its output for
 // nobody: a line per account is what grep and jq read best.
 func (r Report) WriteJSON(w io.Writer) error {
+	return writeReportJSON(w, r.AsOf, func(bw *bufio.Writer) error {
+		return writeJSONArray(bw, "accounts", r.Accounts)
+	}, r.Rejected, r.Warnings)
+}
+
+// writeReportJSON writes a report's object: as_of, the accounts array
+// accounts writes (",\n  \"accounts\": [...]"), the rejected rows and the
+// warnings.
+func writeReportJSON(w io.Writer, asOf string, accounts func(*bufio.Writer) error, rejected []snapshot.Rejection, warnings []string) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	writeJSONHead(bw, r.AsOf)
-	if err := writeJSONArray(bw, "accounts", r.Accounts); err != nil {
+	b, _ := json.Marshal(asOf) // a string always marshals
+	bw.WriteString("{\n  \"as_of\": ")
+	bw.Write(b)
+	if err := accounts(bw); err != nil {
 		return err
 	}
-	if err := writeJSONArray(bw, "rejected", r.Rejected); err != nil {
+	if err := writeJSONArray(bw, "rejected", rejected); err != nil {
 		return err
 	}
-	if err := writeJSONArray(bw, "warnings", r.Warnings); err != nil {
+	if err := writeJSONArray(bw, "warnings", warnings); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")
 	return bw.Flush()
-}
-
-// writeJSONHead opens the report's object with its as_of.
-func writeJSONHead(bw *bufio.Writer, asOf string) {
-	b, _ := json.Marshal(asOf) // a string always marshals
-	bw.WriteString("{\n  \"as_of\": ")
-	bw.Write(b)
 }
 
 // writeJSONArray writes `,\n  "name": [...]` at the indentation WriteJSON uses.

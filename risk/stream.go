@@ -177,24 +177,14 @@ func (r *BookReport) WriteTable(w io.Writer) error {
 // WriteJSON writes the report as Report.WriteJSON does, scoring each
 // account again as it goes.
 func (r *BookReport) WriteJSON(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	writeJSONHead(bw, r.AsOf)
-	bw.WriteString(",\n  \"accounts\": ")
-	if r.Book.Len() == 0 {
-		bw.WriteString("[]")
-	} else {
-		if err := r.Book.writeAccounts(bw); err != nil {
-			return err
+	return writeReportJSON(w, r.AsOf, func(bw *bufio.Writer) error {
+		bw.WriteString(",\n  \"accounts\": ")
+		if r.Book.Len() == 0 {
+			bw.WriteString("[]")
+			return nil
 		}
-	}
-	if err := writeJSONArray(bw, "rejected", r.Rejected); err != nil {
-		return err
-	}
-	if err := writeJSONArray(bw, "warnings", r.Warnings); err != nil {
-		return err
-	}
-	bw.WriteString("\n}\n")
-	return bw.Flush()
+		return r.Book.writeAccounts(bw)
+	}, r.Rejected, r.Warnings)
 }
 
 // writeAccounts writes the accounts' JSON array, each window of accounts
