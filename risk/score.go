@@ -371,45 +371,7 @@ func (sc *scorer) assess() Assessment {
 		sc.outcomeSignals()
 	}
 
-	// Points: the strongest signal of each group, groups summed within a
-	// dimension, weighted and capped, plus convergence across dimensions.
-	// Each Signal keeps its own points, so the signals of a capped
-	// dimension may add up to more than Dimensions shows; every signal is
-	// listed all the same.
-	var dimPts [len(dimensionNames)]float64
-	var groupBest [len(signalDefs)]int // indexed by the first def of each group
-	for i := range signalDefs {
-		if sc.pts[i] == 0 {
-			continue
-		}
-		g := groupLeader(i)
-		groupBest[g] = max(groupBest[g], sc.pts[i])
-	}
-	for g, p := range groupBest {
-		if p > 0 {
-			dimPts[dimensionIndex(signalDefs[g].dimension)] += float64(p)
-		}
-	}
-	dims := m.dimensionList()
-	var capped [len(dimensionNames)]int
-	for i, d := range dims {
-		capped[i] = min(int(math.Round(dimPts[i]*d.dim.Weight)), d.dim.Cap)
-	}
-	transient := sc.corroborate(&capped)
-	a.Dimensions = make(map[string]int, len(dims))
-	total, counting := 0, 0
-	for i, d := range dims {
-		p := capped[i]
-		a.Dimensions[d.name] = p
-		total += p
-		if p > 0 && p >= m.Convergence.MinPoints && !(transient && d.name == DimUsage) {
-			counting++
-		}
-	}
-	if counting >= m.Convergence.MinDimensions {
-		total += (counting - 1) * m.Convergence.PointsPerDimension
-	}
-	a.Score = min(max(total, 0), 100)
+	a.Dimensions, a.Score = sc.points()
 
 	slices.SortStableFunc(sc.sigs, func(x, y Signal) int { return y.Points - x.Points })
 	a.Signals = make([]Signal, len(sc.sigs))
@@ -435,6 +397,50 @@ func (sc *scorer) assess() Assessment {
 	a.SLAHours = m.slaHours(a.Tier)
 	a.Urgency = m.urgency(a, sc.asOfDay)
 	return a
+}
+
+// points sums the scored signals into the points per dimension and the
+// score: the strongest signal of each group, groups summed within a
+// dimension, weighted and capped (and corroborated), plus convergence
+// across dimensions. Each Signal keeps its own points, so the signals of a
+// capped dimension may add up to more than its dimension shows; every
+// signal is listed all the same.
+func (sc *scorer) points() (map[string]int, int) {
+	m := sc.m
+	var dimPts [len(dimensionNames)]float64
+	var groupBest [len(signalDefs)]int // indexed by the first def of each group
+	for i := range signalDefs {
+		if sc.pts[i] == 0 {
+			continue
+		}
+		g := groupLeader(i)
+		groupBest[g] = max(groupBest[g], sc.pts[i])
+	}
+	for g, p := range groupBest {
+		if p > 0 {
+			dimPts[dimensionIndex(signalDefs[g].dimension)] += float64(p)
+		}
+	}
+	dims := m.dimensionList()
+	var capped [len(dimensionNames)]int
+	for i, d := range dims {
+		capped[i] = min(int(math.Round(dimPts[i]*d.dim.Weight)), d.dim.Cap)
+	}
+	transient := sc.corroborate(&capped)
+	perDim := make(map[string]int, len(dims))
+	total, counting := 0, 0
+	for i, d := range dims {
+		p := capped[i]
+		perDim[d.name] = p
+		total += p
+		if p > 0 && p >= m.Convergence.MinPoints && !(transient && d.name == DimUsage) {
+			counting++
+		}
+	}
+	if counting >= m.Convergence.MinDimensions {
+		total += (counting - 1) * m.Convergence.PointsPerDimension
+	}
+	return perDim, min(max(total, 0), 100)
 }
 
 // Corroboration
