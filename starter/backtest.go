@@ -76,17 +76,9 @@ func runBacktest(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
-	// A Table, not Snapshots: a history of years takes a fifth of the memory.
-	table, batch, err := snapshot.ReadTable(*inputs)
+	table, batch, churn, churnRejected, err := readHistory(*inputs, *churnFile, "replay")
 	if err != nil {
 		return err
-	}
-	churn, churnRejected, err := backtest.ReadChurnCSV(*churnFile)
-	if err != nil {
-		return err
-	}
-	if table.Len() == 0 {
-		return fmt.Errorf("nothing to replay: no valid rows in %s (%d rejected)", strings.Join(*inputs, ", "), len(batch.Rejected))
 	}
 	res := backtest.RunTable(cfg.Risk, table, churn, opts)
 	rep := backtestReport{Result: res, ModelVersion: risk.ModelVersion,
@@ -136,12 +128,7 @@ func writeBacktestText(out io.Writer, r backtestReport) error {
 	if len(r.MissedChurners) > 0 {
 		fmt.Fprintf(out, "missed churners: %s\n", strings.Join(r.MissedChurners, ", "))
 	}
-	for _, rej := range r.Rejected {
-		fmt.Fprintf(out, "rejected: %s row %d, %s: %s\n", rej.File, rej.Row, rej.Field, rej.Reason)
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(out, "warning: %s\n", w)
-	}
+	printRejected(out, r.Rejected, r.Warnings)
 	return nil
 }
 

@@ -73,16 +73,9 @@ func runCalibrate(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	table, batch, err := snapshot.ReadTable(*inputs)
+	table, batch, churn, churnRejected, err := readHistory(*inputs, *churnFile, "calibrate on")
 	if err != nil {
 		return err
-	}
-	churn, churnRejected, err := backtest.ReadChurnCSV(*churnFile)
-	if err != nil {
-		return err
-	}
-	if table.Len() == 0 {
-		return fmt.Errorf("nothing to calibrate on: no valid rows in %s (%d rejected)", strings.Join(*inputs, ", "), len(batch.Rejected))
 	}
 	in := calibrate.Input{Model: cfg.Risk, Table: table, Churn: churn}
 	if *outcomes {
@@ -247,12 +240,7 @@ func writeCalibrateText(out io.Writer, r calibrateReport) error {
 	}
 	fmt.Fprintf(out, "\ngbm: gradient-boosted trees on the same account-weeks, for comparison only; naive: %s\n", strings.TrimPrefix(r.Naive.Rule, "naive: "))
 	fmt.Fprintf(out, "\nWrote the proposal %s to %s.\nNothing is applied: review it, then merge its risk: keys into your config file.\n", r.ProposedVersion, r.ProposalFile)
-	for _, rej := range r.Rejected {
-		fmt.Fprintf(out, "rejected: %s row %d, %s: %s\n", rej.File, rej.Row, rej.Field, rej.Reason)
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(out, "warning: %s\n", w)
-	}
+	printRejected(out, r.Rejected, r.Warnings)
 	return nil
 }
 

@@ -148,12 +148,7 @@ func runImport(ctx context.Context, args []string, out io.Writer) error {
 	if rep.ChurnOut != "" {
 		fmt.Fprintf(out, "wrote churn dates of %d accounts to %s\n", rep.Churners, rep.ChurnOut)
 	}
-	for _, r := range rep.Rejected {
-		fmt.Fprintf(out, "rejected: %s row %d, %s: %s\n", r.File, r.Row, r.Field, r.Reason)
-	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(out, "warning: %s\n", w)
-	}
+	printRejected(out, rep.Rejected, rep.Warnings)
 	return nil
 }
 

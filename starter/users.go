@@ -221,9 +221,7 @@ func usersSetDisabled(ctx context.Context, verb string, args []string, out io.Wr
 		return err
 	}
 	defer st.Close()
-	if err := st.SetUserDisabled(ctx, name, verb == "disable"); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user named %s", name)
-	} else if err != nil {
+	if err := noUser(st.SetUserDisabled(ctx, name, verb == "disable"), name); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "%sd %s\n", verb, name)
@@ -250,9 +248,7 @@ func usersPassword(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.SetPassword(ctx, name, hash); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user named %s", name)
-	} else if err != nil {
+	if err := noUser(st.SetPassword(ctx, name, hash), name); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(out, "changed the password of %s\n", name)
@@ -273,9 +269,7 @@ func usersToken(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer st.Close()
 	u, err := st.User(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no user named %s", name)
-	} else if err != nil {
+	if err := noUser(err, name); err != nil {
 		return err
 	}
 	if u.Disabled {
@@ -289,5 +283,14 @@ func usersToken(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintln(out, plain)
+	return err
+}
+
+// noUser says which user a store call did not find; other errors, and
+// none, pass through.
+func noUser(err error, name string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user named %s", name)
+	}
 	return err
 }
