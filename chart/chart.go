@@ -56,79 +56,74 @@ func Sparkline(values []float64, width, height int) template.HTML {
 
 // Lines draws several series over the same x labels, with a y axis (min/max labels), x labels (first, last, and a few between), a legend, and <title> tooltips on each point with "label: value".
 func Lines(series []Series, labels []string, width, height int) template.HTML {
-	width, height = size(width, height, chartWidth, chartHeight)
-	n := points(series, labels)
-	var b strings.Builder
-	open(&b, "chart lines", width, height)
-	p := layout(&b, series, width, height)
-	lo, hi, ok := seriesBounds(series, n)
-	if !ok {
-		noData(&b, p)
-		b.WriteString(`</svg>`)
-		return template.HTML(b.String())
-	}
-	x := xScale(n, p.left+6, p.right-6)
-	y := yScale(lo, hi, p.bottom, p.top)
-	axes(&b, p, lo, hi, y)
-	xLabels(&b, labels, n, x, p.bottom+14)
-	for i, s := range series {
-		fmt.Fprintf(&b, `<g class="%s" fill="none" stroke="%s" stroke-width="2">`, seriesClass(i, s), colour(i))
-		for _, run := range runs(s.Values, n) {
-			polyline(&b, run, x, y, s.Values)
-		}
-		b.WriteString(`</g>`)
-		fmt.Fprintf(&b, `<g class="points %s" fill="%s">`, seriesClass(i, s), colour(i))
-		for j := 0; j < n && j < len(s.Values); j++ {
-			if v := s.Values[j]; finite(v) {
-				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3"><title>%s</title></circle>`,
-					coord(x(j)), coord(y(v)), tooltip(s.Name, label(labels, j), v))
+	return frame("chart lines", series, labels, width, height, seriesBounds, func(b *strings.Builder, p plot, n int, y func(float64) float64) {
+		x := xScale(n, p.left+6, p.right-6)
+		xLabels(b, labels, n, x, p.bottom+14)
+		for i, s := range series {
+			fmt.Fprintf(b, `<g class="%s" fill="none" stroke="%s" stroke-width="2">`, seriesClass(i, s), colour(i))
+			for _, run := range runs(s.Values, n) {
+				polyline(b, run, x, y, s.Values)
 			}
+			b.WriteString(`</g>`)
+			fmt.Fprintf(b, `<g class="points %s" fill="%s">`, seriesClass(i, s), colour(i))
+			for j := 0; j < n && j < len(s.Values); j++ {
+				if v := s.Values[j]; finite(v) {
+					fmt.Fprintf(b, `<circle cx="%s" cy="%s" r="3"><title>%s</title></circle>`,
+						coord(x(j)), coord(y(v)), tooltip(s.Name, label(labels, j), v))
+				}
+			}
+			b.WriteString(`</g>`)
 		}
-		b.WriteString(`</g>`)
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	})
 }
 
 // Bars draws stacked bars per label (e.g. ARR at risk by tier per week), same rules.
 // Positive values stack up from zero and negative ones down; a NaN value
 // adds no segment, and a label whose values are all NaN has no bar.
 func Bars(series []Series, labels []string, width, height int) template.HTML {
+	return frame("chart bars", series, labels, width, height, stackBounds, func(b *strings.Builder, p plot, n int, y func(float64) float64) {
+		slot := (p.right - p.left) / float64(n)
+		barWidth := math.Max(1, slot*0.7)
+		xLabels(b, labels, n, func(i int) float64 { return p.left + (float64(i)+0.5)*slot }, p.bottom+14)
+		up, down := make([]float64, n), make([]float64, n)
+		for i, s := range series {
+			fmt.Fprintf(b, `<g class="%s" fill="%s">`, seriesClass(i, s), colour(i))
+			for j := 0; j < n && j < len(s.Values); j++ {
+				v := s.Values[j]
+				if !finite(v) || v == 0 {
+					continue
+				}
+				base := &up[j]
+				if v < 0 {
+					base = &down[j]
+				}
+				y0, y1 := y(*base), y(*base+v)
+				*base += v
+				fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="%s"><title>%s</title></rect>`,
+					coord(p.left+float64(j)*slot+(slot-barWidth)/2), coord(math.Min(y0, y1)), coord(barWidth),
+					coord(math.Abs(y1-y0)), tooltip(s.Name, label(labels, j), v))
+			}
+			b.WriteString(`</g>`)
+		}
+	})
+}
+
+// frame draws what Lines and Bars share: the svg, its legend, "no data"
+// when bounds finds nothing to draw, else the y axis over the bounds and
+// then draw's marks.
+func frame(class string, series []Series, labels []string, width, height int,
+	bounds func([]Series, int) (lo, hi float64, ok bool), draw func(b *strings.Builder, p plot, n int, y func(float64) float64)) template.HTML {
 	width, height = size(width, height, chartWidth, chartHeight)
 	n := points(series, labels)
 	var b strings.Builder
-	open(&b, "chart bars", width, height)
+	open(&b, class, width, height)
 	p := layout(&b, series, width, height)
-	lo, hi, ok := stackBounds(series, n)
-	if !ok {
+	if lo, hi, ok := bounds(series, n); !ok {
 		noData(&b, p)
-		b.WriteString(`</svg>`)
-		return template.HTML(b.String())
-	}
-	y := yScale(lo, hi, p.bottom, p.top)
-	axes(&b, p, lo, hi, y)
-	slot := (p.right - p.left) / float64(n)
-	barWidth := math.Max(1, slot*0.7)
-	xLabels(&b, labels, n, func(i int) float64 { return p.left + (float64(i)+0.5)*slot }, p.bottom+14)
-	up, down := make([]float64, n), make([]float64, n)
-	for i, s := range series {
-		fmt.Fprintf(&b, `<g class="%s" fill="%s">`, seriesClass(i, s), colour(i))
-		for j := 0; j < n && j < len(s.Values); j++ {
-			v := s.Values[j]
-			if !finite(v) || v == 0 {
-				continue
-			}
-			base := &up[j]
-			if v < 0 {
-				base = &down[j]
-			}
-			y0, y1 := y(*base), y(*base+v)
-			*base += v
-			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s"><title>%s</title></rect>`,
-				coord(p.left+float64(j)*slot+(slot-barWidth)/2), coord(math.Min(y0, y1)), coord(barWidth),
-				coord(math.Abs(y1-y0)), tooltip(s.Name, label(labels, j), v))
-		}
-		b.WriteString(`</g>`)
+	} else {
+		y := yScale(lo, hi, p.bottom, p.top)
+		axes(&b, p, lo, hi, y)
+		draw(&b, p, n, y)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
