@@ -245,19 +245,21 @@ var PacketParts = []string{"event", "evidence", "severity", "owner", "mitigation
 //     with its reason and the cause the CSM confirmed instead.
 func (p Packet) Missing(at time.Time) []string {
 	rejected := p.Decision != nil && p.Decision.Kind == Reject
-	has := map[string]bool{
-		"event":          strings.TrimSpace(p.Event) != "",
-		"evidence":       len(p.Assessment.Signals) > 0,
-		"severity":       p.Severity != "",
-		"owner":          strings.TrimSpace(p.Owner) != "",
-		"mitigation":     rejected || (p.Action != nil && len(p.Action.Plan) > 0) || (p.Draft != nil && len(p.Draft.SavePlan) > 0),
-		"escalation":     p.escalated(at) || !p.escalationDue(at),
-		"decision":       p.Decision != nil && (!rejected || p.rejectionExplained()),
-		"follow_up_date": rejected || p.FollowUpDate != "",
+	// In PacketParts order: summaries and trends ask this of every packet
+	// of every week, so no map is made for it.
+	has := [...]bool{
+		strings.TrimSpace(p.Event) != "",
+		len(p.Assessment.Signals) > 0,
+		p.Severity != "",
+		strings.TrimSpace(p.Owner) != "",
+		rejected || (p.Action != nil && len(p.Action.Plan) > 0) || (p.Draft != nil && len(p.Draft.SavePlan) > 0),
+		p.escalated(at) || !p.escalationDue(at),
+		p.Decision != nil && (!rejected || p.rejectionExplained()),
+		rejected || p.FollowUpDate != "",
 	}
 	var missing []string
-	for _, part := range PacketParts {
-		if !has[part] {
+	for i, part := range PacketParts {
+		if !has[i] {
 			missing = append(missing, part)
 		}
 	}
